@@ -1,0 +1,104 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { JobStatus } from '../enums/job-status.enum.js';
+import { TimestampColumn } from './timestamp.column.js';
+
+/**
+ * One background job and its whole life: the queue row and the user-facing record at once.
+ *
+ * Ids are UUIDv7 strings (`uuid` on PostgreSQL, text on SQLite): one type that works on every
+ * dialect, cannot be enumerated, and still sorts by creation time. Owner ids are strings so apps
+ * with numeric and UUID users both fit.
+ *
+ * The claim, lease and owner indexes are partial and ordered, which TypeORM cannot express; the
+ * migrations create them and `synchronize: false` tells the schema builder to leave them alone.
+ */
+@Entity('managed_jobs')
+@Index('idx_managed_jobs_claim', { synchronize: false })
+@Index('idx_managed_jobs_lease', { synchronize: false })
+@Index('idx_managed_jobs_owner', { synchronize: false })
+@Index('idx_managed_jobs_tenant', { synchronize: false })
+@Index('idx_managed_jobs_finished', { synchronize: false })
+export class ManagedJobEntity {
+  /** A UUIDv7 made by the library: unguessable, and ordered by creation time (FIFO within a priority). */
+  @PrimaryColumn({ name: 'job_id', type: 'uuid', primaryKeyConstraintName: 'pk_managed_jobs' })
+  jobId!: string;
+
+  /** The job's registered name (`@ManagedJob({ name })`). */
+  @Column({ type: 'varchar', length: 255 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 255, default: 'default' })
+  queue!: string;
+
+  @Column({ type: 'varchar', length: 16, default: JobStatus.Pending })
+  status!: JobStatus;
+
+  /** Higher runs first. */
+  @Column({ type: 'integer', default: 0 })
+  priority!: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  payload!: unknown;
+
+  /** The checkpoint written by `ctx.saveState()`; kept across retries. */
+  @Column({ type: 'jsonb', nullable: true })
+  state!: Record<string, unknown> | null;
+
+  /** What `handle()` returned. */
+  @Column({ type: 'jsonb', nullable: true })
+  result!: unknown;
+
+  @Column({ name: 'progress_percentage', type: 'smallint', default: 0 })
+  progressPercentage!: number;
+
+  @Column({ name: 'progress_message', type: 'text', nullable: true })
+  progressMessage!: string | null;
+
+  @Column({ name: 'owner_user_id', type: 'varchar', length: 255, nullable: true })
+  ownerUserId!: string | null;
+
+  @Column({ name: 'owner_tenant_id', type: 'varchar', length: 255, nullable: true })
+  ownerTenantId!: string | null;
+
+  @Column({ name: 'triggered_by_user_id', type: 'varchar', length: 255, nullable: true })
+  triggeredByUserId!: string | null;
+
+  /** Runs started so far (1 during the first run). */
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'max_attempts', type: 'integer', default: 1 })
+  maxAttempts!: number;
+
+  /** Whether a run cut short by a lost worker may be re-run automatically. */
+  @Column({ type: 'boolean', default: true })
+  idempotent!: boolean;
+
+  @TimestampColumn({ name: 'available_at' })
+  availableAt!: Date;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 255, nullable: true })
+  leaseOwner!: string | null;
+
+  @TimestampColumn({ name: 'lease_expires_at', nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  /** Bumped by every claim; every write of a running worker names it. */
+  @Column({ type: 'integer', default: 0 })
+  fence!: number;
+
+  @Column({ name: 'failed_reason', type: 'text', nullable: true })
+  failedReason!: string | null;
+
+  @TimestampColumn({ name: 'started_at', nullable: true })
+  startedAt!: Date | null;
+
+  @TimestampColumn({ name: 'finished_at', nullable: true })
+  finishedAt!: Date | null;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt!: Date;
+
+  @TimestampColumn({ name: 'updated_at' })
+  updatedAt!: Date;
+}

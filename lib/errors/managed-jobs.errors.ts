@@ -1,0 +1,82 @@
+import {
+  INVALID_PAYLOAD,
+  JOB_FENCED,
+  JOB_NOT_FOUND,
+  JOB_NOT_RETRYABLE,
+  JOB_NOT_STOPPABLE,
+  UNKNOWN_JOB,
+} from '../managed-jobs.messages.js';
+
+/** Base class of every error this library throws on purpose. */
+export class ManagedJobsError extends Error {
+  override readonly name: string = 'ManagedJobsError';
+}
+
+/** One failed class-validator constraint, flattened: `items[0].sku` → `{ property, constraints }`. */
+export interface PayloadViolation {
+  property: string;
+  constraints: Record<string, string>;
+}
+
+/** `dispatch()` refused a payload; nothing was written. */
+export class InvalidJobPayloadError extends ManagedJobsError {
+  override readonly name = 'InvalidJobPayloadError';
+  constructor(
+    readonly jobName: string,
+    readonly violations: PayloadViolation[],
+  ) {
+    super(INVALID_PAYLOAD(jobName, violations.length));
+  }
+}
+
+/** No `@ManagedJob()` provider has that name or class; nothing was written. */
+export class UnknownJobError extends ManagedJobsError {
+  override readonly name = 'UnknownJobError';
+  constructor(readonly jobName: string) {
+    super(UNKNOWN_JOB(jobName));
+  }
+}
+
+/** No such job, or it belongs to another owner (the two are indistinguishable on purpose). */
+export class JobNotFoundError extends ManagedJobsError {
+  override readonly name = 'JobNotFoundError';
+  constructor(readonly jobId: string) {
+    super(JOB_NOT_FOUND(jobId));
+  }
+}
+
+/** The job exists but its status does not allow the operation (stop a finished job, retry a running one). */
+export class JobStateConflictError extends ManagedJobsError {
+  override readonly name = 'JobStateConflictError';
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+    operation: 'stop' | 'retry',
+  ) {
+    super(operation === 'stop' ? JOB_NOT_STOPPABLE(jobId, status) : JOB_NOT_RETRYABLE(jobId, status));
+  }
+}
+
+/** A write from a run that no longer owns its job (stopped, timed out, or reassigned after a lost lease). */
+export class JobFencedError extends ManagedJobsError {
+  override readonly name = 'JobFencedError';
+  constructor(readonly jobId: string) {
+    super(JOB_FENCED(jobId));
+  }
+}
+
+/** The reason `ctx.signal` is aborted with, and what `ctx.throwIfStopped()` throws. */
+export class JobInterruptedError extends ManagedJobsError {
+  override readonly name = 'JobInterruptedError';
+  constructor(
+    readonly reason: 'stopped' | 'timeout' | 'shutdown' | 'lost',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A module option or a job declaration is wrong; thrown at bootstrap. */
+export class ManagedJobsConfigurationError extends ManagedJobsError {
+  override readonly name = 'ManagedJobsConfigurationError';
+}

@@ -1,0 +1,52 @@
+// The public surface of nestjs-managed-jobs. Stores, SQL, the worker and the explorer stay internal.
+export { ManagedJobsModule } from './managed-jobs.module.js';
+export type {
+  ManagedJobsModuleOptions,
+  ManagedJobsModuleExtras,
+  WorkerOptions,
+  BroadcastingOptions,
+  ScheduleOptions,
+  HttpOptions,
+} from './interfaces/managed-jobs-options.interface.js';
+export { ManagedJob } from './decorators/managed-job.decorator.js';
+export type { ManagedJobOptions } from './interfaces/managed-job-options.interface.js';
+export type { ManagedJobHandler } from './interfaces/managed-job-handler.interface.js';
+export type { JobContext, AddFileInput, PutFileOptions, ProgressStepsOptions } from './interfaces/job-context.interface.js';
+export type { JobOwner, JobScope, OwnerRef } from './interfaces/job-owner.interface.js';
+export type { DispatchOptions, ListJobsQuery, Page } from './interfaces/dispatch-options.interface.js';
+export { JobStatus } from './enums/job-status.enum.js';
+export { JobRunnerService, type JobReference, type DispatchManyItem } from './services/job-runner.service.js';
+export { JobEventsPublisher } from './events/job-events.publisher.js';
+export {
+  ManagedJobEvents,
+  ManagedJobEvent,
+  ManagedJobStartedEvent,
+  ManagedJobProgressEvent,
+  ManagedJobCompletedEvent,
+  ManagedJobStoppedEvent,
+  ManagedJobFailedEvent,
+  type ManagedJobEventName,
+} from './events/managed-job.events.js';
+export {
+  ManagedJobEntity,
+  ManagedJobFileEntity,
+  ManagedJobStepEntity,
+  ManagedJobAttemptEntity,
+  managedJobsEntities,
+  type AttemptOutcome,
+} from './entities/index.js';
+export { managedJobsMigrations } from './migrations/index.js';
+export {
+  ManagedJobsError,
+  InvalidJobPayloadError,
+  UnknownJobError,
+  JobNotFoundError,
+  JobStateConflictError,
+  JobFencedError,
+  JobInterruptedError,
+  ManagedJobsConfigurationError,
+  type PayloadViolation,
+} from './errors/managed-jobs.errors.js';
+export type { StorageDriver } from './storage/storage-driver.interface.js';
+export { LocalStorageDriver, UnsafeFilePathError } from './storage/local-storage.driver.js';
+export { InvalidFileNameError } from './storage/file-names.js';

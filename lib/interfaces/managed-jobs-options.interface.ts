@@ -1,0 +1,104 @@
+import type { CanActivate, NestInterceptor, Type } from '@nestjs/common';
+import type { JobOwner } from './job-owner.interface.js';
+import type { StorageDriver } from '../storage/storage-driver.interface.js';
+
+export interface WorkerOptions {
+  /** Run a worker in this process. Turn off in web-only processes. @default true */
+  enabled?: boolean;
+  /** Jobs run at once by this process. @default 10 */
+  concurrency?: number;
+  /** Queues to take jobs from, first one first. @default [queue.name] */
+  queues?: string[];
+  /** Fallback poll when no wake-up arrives (delayed jobs, other processes on SQLite). @default 1000 */
+  pollIntervalMs?: number;
+  /** How long a claim stays valid without renewal; a dead worker's jobs return after it. @default 30000 */
+  leaseMs?: number;
+  /**
+   * How often leases of running jobs are renewed (one query for all of them), which also delivers
+   * stop requests made in other processes. @default 1000
+   */
+  heartbeatIntervalMs?: number;
+  /** How often this worker looks for jobs whose lease ran out. @default 5000 */
+  reaperIntervalMs?: number;
+  /** On shutdown, how long running jobs may take to finish before they are handed back. @default 10000 */
+  shutdownTimeoutMs?: number;
+  /** An id for this worker in the lease and the attempts ledger. @default `${hostname}:${pid}:${random}` */
+  id?: string;
+}
+
+export interface BroadcastingOptions {
+  /** Push job events over socket.io. @default true */
+  enabled?: boolean;
+  /** socket.io namespace. @default '/managed-jobs' */
+  namespace?: string;
+  /** Room prefix: `{prefix}.{ownerUserId}` and `{prefix}.tenant.{tenantId}`. @default 'jobs' */
+  channelPrefix?: string;
+  /**
+   * `public`: any socket may join any room by name. `private`: the handshake must authenticate and a
+   * socket joins only its own user and tenant rooms. @default 'public'
+   */
+  channelType?: 'public' | 'private';
+  /** Resolves the owner of a socket from its handshake (private channels). Throw or return null to refuse. */
+  authenticate?: (socket: unknown) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  /** Origins allowed to connect (CORS); omit to allow same-origin only. */
+  allowedOrigins?: string[];
+}
+
+export interface ScheduleOptions {
+  /** Run the daily file-expiry job. @default true */
+  enabled?: boolean;
+  /** Local time of day (`HH:mm`) the expiry runs. @default '22:00' */
+  expireFilesAt?: string;
+}
+
+export interface HttpOptions {
+  /** Mount the bundled controller. @default false */
+  enabled?: boolean;
+  /** Path prefix. @default 'jobs' */
+  path?: string;
+  /** Finds the owner of a request. @default `req.user` */
+  resolveOwner?: (req: any) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  /** Guards applied to the controller (e.g. your auth guard). @default [] */
+  guards?: Array<Type<CanActivate> | CanActivate>;
+  /** Interceptors applied to the controller. @default [] */
+  interceptors?: Array<Type<NestInterceptor> | NestInterceptor>;
+  /** Largest JSON body accepted by `POST /jobs`, in bytes. @default 102400 */
+  bodyLimitBytes?: number;
+}
+
+export interface ManagedJobsModuleOptions {
+  worker?: WorkerOptions;
+  queue?: {
+    /** The queue of jobs that name none. @default 'default' */
+    name?: string;
+  };
+  /** Days before a job's files expire unless they say otherwise. @default 3 */
+  fileExpiryDays?: number;
+  /** Where job files are kept: a local folder or your own driver. @default { root: './storage/managed-jobs' } */
+  storage?: { root?: string; driver?: StorageDriver };
+  /** Minimum gap between two progress writes (and broadcasts) of one job. @default 150 */
+  progressIntervalMs?: number;
+  /** Delete finished jobs older than this many days (see `ManagedJobsMaintenanceService`). @default off */
+  retentionDays?: number | null;
+  broadcasting?: BroadcastingOptions;
+  schedule?: ScheduleOptions;
+  http?: HttpOptions;
+}
+
+/** What must be known to build the providers, outside the (possibly async) options factory. */
+export interface ManagedJobsModuleExtras {
+  /** The TypeORM data source (connection) name. @default the default data source */
+  dataSource?: string;
+  /** Make `JobRunnerService` and friends injectable everywhere. @default true */
+  isGlobal?: boolean;
+  /**
+   * Mount the HTTP controller. With `forRoot` it follows `http.enabled`; with `forRootAsync` the
+   * options are not known yet, so say `controller: true` there. @default http.enabled
+   */
+  controller?: boolean;
+  /**
+   * Register the socket.io gateway. With `forRoot` it follows `broadcasting.enabled`; with
+   * `forRootAsync` set it here. @default broadcasting.enabled (true)
+   */
+  gateway?: boolean;
+}

@@ -1,0 +1,10 @@
+/** Metadata key written by `@ManagedJob()`. */
+export const MANAGED_JOB_METADATA = Symbol.for('nestjs-managed-jobs:job');
+/** Injection token of the resolved `ManagedJobsModuleOptions` (defaults merged). */
+export const RESOLVED_OPTIONS = Symbol.for('nestjs-managed-jobs:resolved-options');
+/** Injection token of the `JobStore` for the configured data source. */
+export const JOB_STORE = Symbol.for('nestjs-managed-jobs:store');
+/** Injection token of the `StorageDriver` used for job files. */
+export const STORAGE_DRIVER = Symbol.for('nestjs-managed-jobs:storage');
+/** Postgres channel on which dispatches and stop requests are announced to every worker. */
+export const NOTIFY_CHANNEL = 'managed_jobs';

@@ -1,0 +1,27 @@
+/** Every message the library shows a developer, in one place. */
+export const DUPLICATE_JOB_NAME = (name: string, first: string, second: string) =>
+  `Two managed jobs are named "${name}" (${first} and ${second}). Give one of them another name with @ManagedJob({ name }).`;
+export const JOB_WITHOUT_HANDLE = (className: string) =>
+  `${className} is decorated with @ManagedJob() but has no handle(ctx) method.`;
+export const UNKNOWN_JOB = (name: string) =>
+  `No managed job is named "${name}". Decorate the provider with @ManagedJob() and list it in a module's providers.`;
+export const INVALID_PAYLOAD = (name: string, count: number) =>
+  `The payload of job "${name}" is invalid (${count} violation${count === 1 ? '' : 's'}).`;
+export const JOB_NOT_FOUND = (jobId: string) => `Managed job ${jobId} was not found.`;
+export const JOB_NOT_STOPPABLE = (jobId: string, status: string) =>
+  `Managed job ${jobId} is ${status}; only pending or running jobs can be stopped.`;
+export const JOB_NOT_RETRYABLE = (jobId: string, status: string) =>
+  `Managed job ${jobId} is ${status}; only failed or stopped jobs can be retried.`;
+export const JOB_FENCED = (jobId: string) =>
+  `This worker no longer owns managed job ${jobId} (it was stopped, timed out or reassigned); the write was discarded.`;
+export const JOB_TIMED_OUT = (seconds: number) => `Timed out after ${seconds}s.`;
+export const WORKER_LOST = (workerId: string) =>
+  `The worker running this job (${workerId}) stopped renewing its lease and the job is not marked idempotent, so it was not re-run.`;
+export const JOB_INTERRUPTED = 'The worker is shutting down; the job will be handed back to the queue.';
+export const JOB_STOPPED = 'The job was stopped.';
+export const UNSUPPORTED_DATABASE = (type: string) =>
+  `nestjs-managed-jobs supports PostgreSQL ('postgres') and SQLite ('better-sqlite3'); the data source is '${type}'.`;
+export const SQLITE_MEMORY = () =>
+  `nestjs-managed-jobs needs a SQLite file, not ':memory:': the worker opens its own connection so it never sees a caller's uncommitted transaction.`;
+export const UNSAFE_FILE_PATH = (path: string) => `The file path "${path}" is outside the storage root.`;
+export const INVALID_FILE_NAME = (name: string) => `"${name}" is not a valid file name.`;

@@ -1,0 +1,16 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { ManagedJobsModuleExtras, ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+
+/**
+ * `forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`. What must be known to
+ * build the providers (data source name, global, which optional parts to mount) is an "extra",
+ * outside the async factory, as `@nestjs/typeorm` keeps `name` outside its factory.
+ */
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<ManagedJobsModuleOptions>({ moduleName: 'ManagedJobs' })
+    .setClassMethodName('forRoot')
+    .setExtras<ManagedJobsModuleExtras>(
+      { dataSource: undefined, isGlobal: true, controller: undefined, gateway: undefined },
+      (definition, extras) => definition,
+    )
+    .build();

@@ -1,0 +1,70 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER } from './managed-jobs.constants.js';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } from './managed-jobs.module-definition.js';
+import type { ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import { resolveOptions, type ResolvedOptions } from './managed-jobs.options.js';
+import { managedJobsEntities } from './entities/index.js';
+import { ManagedJobMetadataAccessor } from './discovery/managed-job-metadata.accessor.js';
+import { ManagedJobsExplorer } from './discovery/managed-jobs.explorer.js';
+import { JobRegistry } from './discovery/job-registry.js';
+import { JobEventsPublisher } from './events/job-events.publisher.js';
+import { JobWorker } from './worker/job-worker.js';
+import { JobRunnerService } from './services/job-runner.service.js';
+import { createJobStore } from './store/job-store.factory.js';
+import { LocalStorageDriver } from './storage/local-storage.driver.js';
+
+type Extras = typeof OPTIONS_TYPE;
+
+/**
+ * Background jobs as durable, observable records. Import once, next to `TypeOrmModule.forRoot()`
+ * (and `EventEmitterModule.forRoot()` / `ScheduleModule.forRoot()`, which this module never calls).
+ */
+@Module({})
+export class ManagedJobsModule extends ConfigurableModuleClass {
+  static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return ManagedJobsModule.withCore(super.forRoot(options), options, options);
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return ManagedJobsModule.withCore(super.forRootAsync(options), options, {});
+  }
+
+  /** Adds what both variants share: entities, the store on the named data source, the worker. */
+  private static withCore(definition: DynamicModule, extras: Partial<Extras>, staticOptions: ManagedJobsModuleOptions): DynamicModule {
+    const dataSource = extras.dataSource;
+    const providers: Provider[] = [
+      {
+        provide: RESOLVED_OPTIONS,
+        inject: [MODULE_OPTIONS_TOKEN],
+        useFactory: (options: ManagedJobsModuleOptions) => resolveOptions(options),
+      },
+      {
+        provide: JOB_STORE,
+        inject: [getDataSourceToken(dataSource)],
+        useFactory: (ds: DataSource) => createJobStore(ds),
+      },
+      {
+        provide: STORAGE_DRIVER,
+        inject: [RESOLVED_OPTIONS],
+        useFactory: (options: ResolvedOptions) => options.storage.driver ?? new LocalStorageDriver(options.storage.root),
+      },
+      ManagedJobMetadataAccessor,
+      ManagedJobsExplorer,
+      JobRegistry,
+      JobEventsPublisher,
+      JobWorker,
+      JobRunnerService,
+    ];
+    void staticOptions;
+    return {
+      ...definition,
+      global: extras.isGlobal ?? true,
+      imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
+      providers: [...(definition.providers ?? []), ...providers],
+      exports: [JobRunnerService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
+    };
+  }
+}

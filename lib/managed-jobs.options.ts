@@ -1,0 +1,91 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import type { StorageDriver } from './storage/storage-driver.interface.js';
+import { ManagedJobsConfigurationError } from './errors/managed-jobs.errors.js';
+
+type DeepRequired<T> = { [K in keyof T]-?: T[K] extends object | undefined ? Required<NonNullable<T[K]>> : T[K] };
+
+/** Options with every default filled in: the only shape the rest of the library reads. */
+export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage'> & {
+  broadcasting: Required<Omit<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>> &
+    Pick<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>;
+  http: Required<Omit<NonNullable<ManagedJobsModuleOptions['http']>, 'resolveOwner'>> &
+    Pick<NonNullable<ManagedJobsModuleOptions['http']>, 'resolveOwner'>;
+  storage: { root: string; driver?: StorageDriver };
+  retentionDays: number | null;
+};
+
+/** Merges defaults into user options, in one place, and rejects values that cannot work. */
+export function resolveOptions(options: ManagedJobsModuleOptions = {}): ResolvedOptions {
+  const queueName = options.queue?.name ?? 'default';
+  const worker = options.worker ?? {};
+  const resolved: ResolvedOptions = {
+    queue: { name: queueName },
+    worker: {
+      enabled: worker.enabled ?? true,
+      concurrency: worker.concurrency ?? 10,
+      queues: worker.queues?.length ? [...worker.queues] : [queueName],
+      pollIntervalMs: worker.pollIntervalMs ?? 1000,
+      leaseMs: worker.leaseMs ?? 30_000,
+      heartbeatIntervalMs: worker.heartbeatIntervalMs ?? 1000,
+      reaperIntervalMs: worker.reaperIntervalMs ?? 5000,
+      shutdownTimeoutMs: worker.shutdownTimeoutMs ?? 10_000,
+      id: worker.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    },
+    fileExpiryDays: options.fileExpiryDays ?? 3,
+    storage: { root: resolve(options.storage?.root ?? './storage/managed-jobs'), driver: options.storage?.driver },
+    progressIntervalMs: options.progressIntervalMs ?? 150,
+    retentionDays: options.retentionDays ?? null,
+    broadcasting: {
+      enabled: options.broadcasting?.enabled ?? true,
+      namespace: options.broadcasting?.namespace ?? '/managed-jobs',
+      channelPrefix: options.broadcasting?.channelPrefix ?? 'jobs',
+      channelType: options.broadcasting?.channelType ?? 'public',
+      authenticate: options.broadcasting?.authenticate,
+      allowedOrigins: options.broadcasting?.allowedOrigins,
+    },
+    schedule: {
+      enabled: options.schedule?.enabled ?? true,
+      expireFilesAt: options.schedule?.expireFilesAt ?? '22:00',
+    },
+    http: {
+      enabled: options.http?.enabled ?? false,
+      path: options.http?.path ?? 'jobs',
+      resolveOwner: options.http?.resolveOwner,
+      guards: options.http?.guards ?? [],
+      interceptors: options.http?.interceptors ?? [],
+      bodyLimitBytes: options.http?.bodyLimitBytes ?? 100 * 1024,
+    },
+  };
+  validate(resolved);
+  return resolved;
+}
+
+function validate(o: ResolvedOptions): void {
+  const positive: Array<[string, number]> = [
+    ['worker.concurrency', o.worker.concurrency],
+    ['worker.pollIntervalMs', o.worker.pollIntervalMs],
+    ['worker.leaseMs', o.worker.leaseMs],
+    ['worker.heartbeatIntervalMs', o.worker.heartbeatIntervalMs],
+    ['worker.reaperIntervalMs', o.worker.reaperIntervalMs],
+    ['fileExpiryDays', o.fileExpiryDays],
+  ];
+  for (const [name, value] of positive) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new ManagedJobsConfigurationError(`Option ${name} must be a positive number; got ${value}.`);
+    }
+  }
+  if (o.worker.heartbeatIntervalMs * 2 > o.worker.leaseMs) {
+    throw new ManagedJobsConfigurationError(
+      `Option worker.leaseMs (${o.worker.leaseMs}) must be at least twice worker.heartbeatIntervalMs (${o.worker.heartbeatIntervalMs}), or healthy jobs would lose their lease.`,
+    );
+  }
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(o.schedule.expireFilesAt)) {
+    throw new ManagedJobsConfigurationError(`Option schedule.expireFilesAt must be HH:mm; got "${o.schedule.expireFilesAt}".`);
+  }
+  if (o.broadcasting.channelType === 'private' && o.broadcasting.enabled && !o.broadcasting.authenticate) {
+    throw new ManagedJobsConfigurationError(`Option broadcasting.channelType 'private' needs broadcasting.authenticate(socket).`);
+  }
+}

@@ -1,0 +1,23 @@
+import type { MigrationInterface } from 'typeorm';
+import { UNSUPPORTED_DATABASE } from '../managed-jobs.messages.js';
+import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
+import { ManagedJobsPostgresInit1763800000000 } from './postgres.migrations.js';
+import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
+
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * The migrations for a database type, as TypeORM names it, for the app's own `migrations` list:
+ * `migrations: [...managedJobsMigrations('postgres'), ...yours]`.
+ */
+export function managedJobsMigrations(type: string): MigrationClass[] {
+  switch (type) {
+    case 'postgres':
+      return [ManagedJobsPostgresInit1763800000000];
+    case 'better-sqlite3':
+    case 'sqlite':
+      return [ManagedJobsSqliteInit1763800000000];
+    default:
+      throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
+  }
+}

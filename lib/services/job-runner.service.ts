@@ -1,0 +1,180 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
+import { JobStatus } from '../enums/job-status.enum.js';
+import { JobNotFoundError, JobStateConflictError, ManagedJobsError } from '../errors/managed-jobs.errors.js';
+import type { DispatchOptions, ListJobsQuery, Page } from '../interfaces/dispatch-options.interface.js';
+import type { JobOwner, JobScope, OwnerRef } from '../interfaces/job-owner.interface.js';
+import { JobRegistry } from '../discovery/job-registry.js';
+import { JobEventsPublisher } from '../events/job-events.publisher.js';
+import { ManagedJobStoppedEvent } from '../events/managed-job.events.js';
+import type { JobStore, NewJob, ScopeFilter } from '../store/job-store.interface.js';
+import { JobWorker } from '../worker/job-worker.js';
+import { validatePayload } from './payload-validator.js';
+
+/** A job class (the `@ManagedJob()` provider) or its registered name. */
+export type JobReference = Function | string;
+
+export interface DispatchManyItem {
+  payload: unknown;
+  options?: Omit<DispatchOptions, 'manager'>;
+}
+
+/** Dispatch, inspect and control managed jobs. Pass `{ owner }` as scope to act for one owner only. */
+@Injectable()
+export class JobRunnerService {
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    private readonly registry: JobRegistry,
+    private readonly worker: JobWorker,
+    private readonly events: JobEventsPublisher,
+  ) {}
+
+  /**
+   * Validate the payload and queue the job. Throws `UnknownJobError` or `InvalidJobPayloadError`
+   * (with the violations) before anything is written.
+   */
+  async dispatch(job: JobReference, payload: unknown, options: DispatchOptions = {}): Promise<ManagedJobEntity> {
+    const row = await this.prepare(job, payload, options);
+    const [saved] = await this.store.insert([row], options.manager, options.manager ? '' : this.worker.id);
+    if (!options.manager) this.worker.wake(true);
+    return saved;
+  }
+
+  /**
+   * Queue many jobs of one type in one statement (all or none: one invalid payload refuses the
+   * whole batch). Much faster than a loop of `dispatch()`.
+   */
+  async dispatchMany(job: JobReference, items: DispatchManyItem[], manager?: DispatchOptions['manager']): Promise<ManagedJobEntity[]> {
+    if (!items.length) return [];
+    const rows = await Promise.all(items.map((item) => this.prepare(job, item.payload, item.options ?? {})));
+    const saved = await this.store.insert(rows, manager, manager ? '' : this.worker.id);
+    if (!manager) this.worker.wake(true);
+    return saved;
+  }
+
+  private async prepare(job: JobReference, payload: unknown, options: DispatchOptions): Promise<NewJob> {
+    const registered = this.registry.resolve(job);
+    const json = await validatePayload(registered.name, registered.payload, payload);
+    const owner = ownerIds(options);
+    if (options.delayMs !== undefined && (!Number.isFinite(options.delayMs) || options.delayMs < 0)) {
+      throw new ManagedJobsError(`delayMs must be a number ≥ 0; got ${options.delayMs}.`);
+    }
+    if (options.availableAt !== undefined && !(options.availableAt instanceof Date && !isNaN(options.availableAt.getTime()))) {
+      throw new ManagedJobsError(`availableAt must be a valid Date.`);
+    }
+    return {
+      jobId: uuidv7(),
+      type: registered.name,
+      queue: options.queue ?? registered.queue ?? this.options.queue.name,
+      priority: Math.trunc(options.priority ?? registered.priority),
+      payload: json,
+      ownerUserId: owner.ownerUserId,
+      ownerTenantId: owner.ownerTenantId,
+      triggeredByUserId: triggeredBy(options.triggeredBy),
+      maxAttempts: registered.tries,
+      idempotent: registered.idempotent,
+      availableAt: options.availableAt ?? null,
+      delayMs: options.delayMs ?? 0,
+    };
+  }
+
+  /** The job, or null when it does not exist or is outside the scope. */
+  async find(jobId: string, scope?: JobScope): Promise<ManagedJobEntity | null> {
+    if (!isJobId(jobId)) return null;
+    return this.store.find(jobId, scopeFilter(scope));
+  }
+
+  /** Newest first, paginated; `owner`/`ownerId`/`tenantId` limit it to one owner's jobs. */
+  async list(query: ListJobsQuery = {}): Promise<Page<ManagedJobEntity>> {
+    const page = Math.max(1, Math.trunc(Number(query.page) || 1));
+    const limit = Math.min(100, Math.max(1, Math.trunc(Number(query.limit) || 20)));
+    const scope = scopeFilter(query);
+    const { rows, total } = await this.store.list({
+      ...scope,
+      statuses: query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status),
+      type: query.type,
+      offset: (page - 1) * limit,
+      limit,
+    });
+    return { data: rows, meta: { page, limit, total } };
+  }
+
+  /**
+   * Stop a pending or running job: it is `stopped` at once, a pending one never runs and a
+   * running one sees `ctx.isStopped()` (in this or any other process). Emits `managed-job.stopped`.
+   */
+  async stop(jobId: string, scope?: JobScope): Promise<ManagedJobEntity> {
+    const filter = scopeFilter(scope);
+    const stopped = isJobId(jobId) ? await this.store.stop(jobId, filter) : null;
+    if (!stopped) throw await this.whyNot(jobId, filter, 'stop');
+    this.worker.onStopRequested(jobId);
+    this.events.publish(new ManagedJobStoppedEvent(stopped));
+    return stopped;
+  }
+
+  /**
+   * Put a failed or stopped job back in the queue with a fresh set of tries. Its checkpoint state
+   * and finished steps are kept, so it resumes where it left off.
+   */
+  async retry(jobId: string, scope?: JobScope): Promise<ManagedJobEntity> {
+    const filter = scopeFilter(scope);
+    const job = isJobId(jobId) ? await this.store.find(jobId, filter) : null;
+    if (!job) throw new JobNotFoundError(String(jobId));
+    const tries = this.registry.get(job.type)?.tries ?? 1;
+    const retried = await this.store.retry(jobId, tries, filter);
+    if (!retried) throw await this.whyNot(jobId, filter, 'retry');
+    this.worker.wake(true);
+    return retried;
+  }
+
+  /** The job's unexpired files. */
+  async files(jobId: string, scope?: JobScope): Promise<ManagedJobFileEntity[]> {
+    const job = await this.find(jobId, scope);
+    if (!job) throw new JobNotFoundError(String(jobId));
+    return this.store.listFiles(jobId);
+  }
+
+  private async whyNot(jobId: string, scope: ScopeFilter | undefined, operation: 'stop' | 'retry'): Promise<Error> {
+    const job = isJobId(jobId) ? await this.store.find(jobId, scope) : null;
+    return job ? new JobStateConflictError(jobId, job.status, operation) : new JobNotFoundError(String(jobId));
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Job ids are UUIDs; anything else cannot exist (and must not reach a `uuid` column). */
+export function isJobId(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+function idOf(value: string | number | null | undefined): string | null {
+  return value === null || value === undefined || value === '' ? null : String(value);
+}
+
+export function ownerIds(ref: OwnerRef | undefined): ScopeFilter {
+  if (ref?.owner) {
+    return { ownerUserId: idOf(ref.owner.getManagedJobOwnerId()), ownerTenantId: idOf(ref.owner.getManagedJobTenantId?.() ?? null) };
+  }
+  return { ownerUserId: idOf(ref?.ownerId), ownerTenantId: idOf(ref?.tenantId) };
+}
+
+/** A scope with neither owner nor tenant is no scope (an admin/system call). */
+function scopeFilter(scope: JobScope | undefined): ScopeFilter | undefined {
+  if (!scope) return undefined;
+  const ids = ownerIds(scope);
+  if (scope.owner || scope.ownerId != null || scope.tenantId != null) {
+    if (ids.ownerUserId === null && ids.ownerTenantId === null) throw new ManagedJobsError('The scope names an owner without an id.');
+    return ids;
+  }
+  return undefined;
+}
+
+function triggeredBy(value: JobOwner | string | number | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'object' ? idOf(value.getManagedJobOwnerId()) : String(value);
+}

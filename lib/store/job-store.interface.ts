@@ -1,0 +1,112 @@
+import type { EntityManager } from 'typeorm';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
+import type { JobStatus } from '../enums/job-status.enum.js';
+
+/** A row to insert. JSON values arrive already serialised. */
+export interface NewJob {
+  jobId: string;
+  type: string;
+  queue: string;
+  priority: number;
+  payload: string;
+  ownerUserId: string | null;
+  ownerTenantId: string | null;
+  triggeredByUserId: string | null;
+  maxAttempts: number;
+  idempotent: boolean;
+  /** Exactly one of `availableAt` / `delayMs` is used; neither means "now" on the database clock. */
+  availableAt: Date | null;
+  delayMs: number;
+}
+
+/** Identifies one run of a job: writes that name a stale fence change nothing. */
+export interface RunRef {
+  jobId: string;
+  fence: number;
+}
+
+export interface Completion extends RunRef {
+  result: string | null;
+  progress: number;
+  message: string | null;
+}
+
+export interface Failure extends RunRef {
+  reason: string;
+  /** Seconds until the next try, or null when the job fails for good. */
+  retryInSeconds: number | null;
+  outcome: 'failed' | 'timeout';
+  progress: number;
+  message: string | null;
+}
+
+/** Owner/tenant limits of a query; null fields do not filter. */
+export interface ScopeFilter {
+  ownerUserId: string | null;
+  ownerTenantId: string | null;
+}
+
+export interface ListFilter extends Partial<ScopeFilter> {
+  statuses?: JobStatus[];
+  type?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface ReapResult {
+  requeued: ManagedJobEntity[];
+  failed: ManagedJobEntity[];
+}
+
+export interface NewFile {
+  jobFileId: string;
+  jobId: string;
+  filename: string;
+  path: string;
+  mimeType: string;
+  sizeBytes: number;
+  expiresAt: Date | null;
+  expiryDays: number;
+}
+
+/**
+ * The only code that reads or writes the queue tables. One implementation per dialect; every
+ * method is one statement (PostgreSQL) or one short immediate transaction (SQLite).
+ */
+export interface JobStore {
+  readonly dialect: 'postgres' | 'sqlite';
+  /** Insert jobs; through `manager` when given (the caller's transaction). */
+  insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin?: string): Promise<ManagedJobEntity[]>;
+  find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
+  list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }>;
+  /** Claim up to `limit` due jobs of one queue for `workerId`. */
+  claim(queue: string, limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]>;
+  /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
+  renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
+  complete(runs: Completion[]): Promise<ManagedJobEntity[]>;
+  fail(run: Failure): Promise<ManagedJobEntity | null>;
+  /** Hand runs back to the queue without using up a try (shutdown). */
+  release(runs: RunRef[]): Promise<ManagedJobEntity[]>;
+  updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null>;
+  saveState(run: RunRef, state: string): Promise<boolean>;
+  loadSteps(jobId: string): Promise<Map<string, unknown>>;
+  saveStep(run: RunRef, name: string, result: string | null): Promise<boolean>;
+  /** Pending/running → stopped. Null when no such job in scope or not stoppable (see `find`). */
+  stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
+  /** Failed/stopped → pending with `tries` more tries. Null when not found in scope or not retryable. */
+  retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
+  /** Return runs whose lease ran out: re-queue idempotent ones, fail the rest. */
+  reap(maxLostRuns: number, lostReason: string): Promise<ReapResult>;
+  addFile(run: RunRef, file: NewFile): Promise<ManagedJobFileEntity | null>;
+  listFiles(jobId: string, includeExpired?: boolean): Promise<ManagedJobFileEntity[]>;
+  findFile(jobId: string, fileId: string): Promise<ManagedJobFileEntity | null>;
+  /** Expired, not yet deleted files, oldest first. */
+  expiredFiles(limit: number): Promise<ManagedJobFileEntity[]>;
+  markFilesDeleted(fileIds: string[]): Promise<number>;
+  /** Delete finished jobs that finished more than `olderThanDays` ago; returns how many. */
+  pruneFinished(olderThanDays: number, limit: number): Promise<number>;
+  /** Wake-up hints from other processes (PostgreSQL LISTEN); a no-op on SQLite. */
+  listen(onNotify: (payload: string) => void): Promise<void>;
+  close(): Promise<void>;
+}

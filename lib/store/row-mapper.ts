@@ -1,0 +1,67 @@
+import { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
+import type { JobStatus } from '../enums/job-status.enum.js';
+
+/** Turns raw rows of either dialect into entities with real types (Dates, numbers, parsed JSON). */
+type Row = Record<string, any>;
+
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  // Both dialects store UTC as 'YYYY-MM-DD HH:MM:SS.sss'.
+  return new Date(String(value).replace(' ', 'T') + 'Z');
+}
+
+function json(value: unknown): any {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+export function toJob(row: Row): ManagedJobEntity {
+  const job = new ManagedJobEntity();
+  job.jobId = row.job_id;
+  job.type = row.type;
+  job.queue = row.queue;
+  job.status = row.status as JobStatus;
+  job.priority = Number(row.priority);
+  job.payload = json(row.payload);
+  job.state = json(row.state);
+  job.result = json(row.result);
+  job.progressPercentage = Number(row.progress_percentage);
+  job.progressMessage = row.progress_message ?? null;
+  job.ownerUserId = row.owner_user_id ?? null;
+  job.ownerTenantId = row.owner_tenant_id ?? null;
+  job.triggeredByUserId = row.triggered_by_user_id ?? null;
+  job.attempts = Number(row.attempts);
+  job.maxAttempts = Number(row.max_attempts);
+  job.idempotent = Boolean(row.idempotent);
+  job.availableAt = toDate(row.available_at)!;
+  job.leaseOwner = row.lease_owner ?? null;
+  job.leaseExpiresAt = toDate(row.lease_expires_at);
+  job.fence = Number(row.fence);
+  job.failedReason = row.failed_reason ?? null;
+  job.startedAt = toDate(row.started_at);
+  job.finishedAt = toDate(row.finished_at);
+  job.createdAt = toDate(row.created_at)!;
+  job.updatedAt = toDate(row.updated_at)!;
+  return job;
+}
+
+export function toFile(row: Row): ManagedJobFileEntity {
+  const file = new ManagedJobFileEntity();
+  file.jobFileId = row.job_file_id;
+  file.jobId = row.job_id;
+  file.filename = row.filename;
+  file.path = row.path;
+  file.mimeType = row.mime_type;
+  file.sizeBytes = String(row.size_bytes);
+  file.expiresAt = toDate(row.expires_at)!;
+  file.createdAt = toDate(row.created_at)!;
+  file.deletedAt = toDate(row.deleted_at);
+  return file;
+}
+
+/** `Date` → the UTC text both dialects store. */
+export function utcText(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,0 +1,287 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource, EntityManager } from 'typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
+import { SQLITE_MEMORY } from '../managed-jobs.messages.js';
+import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
+import type {
+  Completion,
+  Failure,
+  JobStore,
+  ListFilter,
+  NewFile,
+  NewJob,
+  ReapResult,
+  RunRef,
+  ScopeFilter,
+} from './job-store.interface.js';
+import { toFile, toJob, utcText } from './row-mapper.js';
+import * as sql from './sql/sqlite.sql.js';
+
+/** How long a write may keep meeting a lock held by another connection before it gives up. */
+const BUSY_DEADLINE_MS = 30_000;
+
+/**
+ * SQLite store on its own connection to the app's database file.
+ *
+ * Why a second connection: TypeORM's better-sqlite3 driver has a single connection, so a caller's
+ * open transaction would be visible to (and joined by) anything else on it: the worker could
+ * claim a job whose dispatch is later rolled back. Our connection sees committed rows only.
+ *
+ * Locking: WAL lets readers and one writer proceed together. Our writes are short synchronous
+ * transactions; when another connection holds the write lock we wait at most `busy_timeout`
+ * (a few ms, so the event loop is never blocked for long, and a caller's open transaction in this
+ * same process can finish) and then retry asynchronously with jitter. "database is locked" never
+ * reaches a caller unless the lock is held for `BUSY_DEADLINE_MS`.
+ */
+export class SqliteJobStore implements JobStore {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(dataSource: DataSource) {
+    const driver = dataSource.driver as any;
+    const file: string = driver.databaseConnection?.name ?? (dataSource.options as any).database;
+    if (!file || file === ':memory:' || driver.databaseConnection?.memory) throw new ManagedJobsConfigurationError(SQLITE_MEMORY());
+    const Database = driver.sqlite as typeof BetterSqlite3;
+    this.db = new Database(file, { timeout: 10 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  private stmt(text: string): BetterSqlite3.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  /** Run `fn` in an immediate transaction, retrying asynchronously while the database is locked. */
+  private async write<T>(fn: () => T): Promise<T> {
+    const tx = this.db.transaction(fn);
+    const deadline = Date.now() + BUSY_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return tx.immediate();
+      } catch (error: any) {
+        if (!String(error?.code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+        await sleep(Math.min(50, 1 + attempt * 2) * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  private async read<T>(fn: () => T): Promise<T> {
+    return fn();
+  }
+
+  async insert(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
+    const params = (j: NewJob) => [
+      j.jobId,
+      j.type,
+      j.queue,
+      j.priority,
+      j.payload,
+      j.ownerUserId,
+      j.ownerTenantId,
+      j.triggeredByUserId,
+      j.maxAttempts,
+      j.idempotent ? 1 : 0,
+      j.availableAt ? utcText(j.availableAt) : null,
+      j.delayMs,
+    ];
+    if (manager) {
+      const rows: ManagedJobEntity[] = [];
+      for (const j of jobs) rows.push(...((await manager.query(sql.INSERT_JOB, params(j))) as any[]).map(toJob));
+      return rows;
+    }
+    const insert = this.stmt(sql.INSERT_JOB);
+    return this.write(() => jobs.map((j) => toJob(insert.get(...params(j)) as any)));
+  }
+
+  async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const values: unknown[] = [jobId];
+    const where = sql.scopeWhere(scope, values);
+    const row = this.stmt(sql.FIND_JOB + where).get(...values);
+    return row ? toJob(row as any) : null;
+  }
+
+  async list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }> {
+    const { where, values } = sql.listJobs(filter);
+    return this.read(() => {
+      const rows = this.stmt(`SELECT * FROM managed_jobs ${where} ORDER BY job_id DESC LIMIT ? OFFSET ?`).all(
+        ...values,
+        filter.limit,
+        filter.offset,
+      );
+      const { total } = this.stmt(`SELECT count(*) AS total FROM managed_jobs ${where}`).get(...values) as any;
+      return { rows: rows.map((r) => toJob(r as any)), total: Number(total) };
+    });
+  }
+
+  async claim(queue: string, limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
+    const claim = this.stmt(sql.CLAIM_JOBS);
+    const ledger = this.stmt(sql.INSERT_ATTEMPT);
+    const rows = await this.write(() => {
+      const claimed = claim.all(workerId, leaseMs, queue, limit) as any[];
+      for (const r of claimed) ledger.run(r.job_id, r.fence, r.attempts, workerId, r.started_at);
+      return claimed;
+    });
+    return rows.map(toJob).sort((a, b) => b.priority - a.priority || (a.jobId < b.jobId ? -1 : 1));
+  }
+
+  async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
+    const renew = this.stmt(sql.RENEW_LEASE);
+    return this.write(() => runs.filter((r) => renew.run(leaseMs, r.jobId, r.fence, workerId).changes > 0));
+  }
+
+  async complete(runs: Completion[]): Promise<ManagedJobEntity[]> {
+    const complete = this.stmt(sql.COMPLETE_JOB);
+    const ledger = this.stmt(sql.FINISH_ATTEMPT);
+    return this.write(() =>
+      runs.flatMap((r) => {
+        const row = complete.get(r.result, r.progress, r.message, r.jobId, r.fence) as any;
+        if (!row) return [];
+        ledger.run('completed', null, r.jobId, r.fence);
+        return [toJob(row)];
+      }),
+    );
+  }
+
+  async fail(run: Failure): Promise<ManagedJobEntity | null> {
+    const retry = run.retryInSeconds !== null;
+    const row = await this.write(() => {
+      const updated = this.stmt(sql.FAIL_JOB).get({
+        status: retry ? 'pending' : 'failed',
+        reason: run.reason,
+        progress: run.progress,
+        message: run.message,
+        delayMs: (run.retryInSeconds ?? 0) * 1000,
+        jobId: run.jobId,
+        fence: run.fence,
+      }) as any;
+      if (updated) {
+        const outcome = retry && run.outcome === 'failed' ? 'retrying' : run.outcome;
+        this.stmt(sql.FINISH_ATTEMPT).run(outcome, run.reason, run.jobId, run.fence);
+      }
+      return updated;
+    });
+    return row ? toJob(row) : null;
+  }
+
+  async release(runs: RunRef[]): Promise<ManagedJobEntity[]> {
+    const release = this.stmt(sql.RELEASE_JOB);
+    const ledger = this.stmt(sql.FINISH_ATTEMPT);
+    return this.write(() =>
+      runs.flatMap((r) => {
+        const row = release.get(r.jobId, r.fence) as any;
+        if (!row) return [];
+        ledger.run('released', null, r.jobId, r.fence);
+        return [toJob(row)];
+      }),
+    );
+  }
+
+  async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
+    const row = await this.write(() => this.stmt(sql.UPDATE_PROGRESS).get(percent, message, run.jobId, run.fence));
+    return row ? toJob(row as any) : null;
+  }
+
+  async saveState(run: RunRef, state: string): Promise<boolean> {
+    return this.write(() => this.stmt(sql.SAVE_STATE).run(state, run.jobId, run.fence).changes > 0);
+  }
+
+  async loadSteps(jobId: string): Promise<Map<string, unknown>> {
+    const rows = this.stmt(sql.LOAD_STEPS).all(jobId) as any[];
+    return new Map(rows.map((r) => [r.name, r.result === null ? null : JSON.parse(r.result)]));
+  }
+
+  async saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
+    return this.write(() => this.stmt(sql.SAVE_STEP).run(name, result, run.jobId, run.fence).changes > 0);
+  }
+
+  async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const values: unknown[] = [jobId];
+    const where = sql.scopeWhere(scope, values);
+    const row = await this.write(() => {
+      const stopped = this.stmt(sql.stopJob(where)).get(...values) as any;
+      if (stopped) this.stmt(sql.FINISH_ATTEMPT).run('stopped', null, stopped.job_id, stopped.fence);
+      return stopped;
+    });
+    return row ? toJob(row) : null;
+  }
+
+  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const values: unknown[] = [tries, jobId];
+    const where = sql.scopeWhere(scope, values);
+    const row = await this.write(() => this.stmt(sql.retryJob(where)).get(...values));
+    return row ? toJob(row as any) : null;
+  }
+
+  async reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {
+    return this.write(() => {
+      const result: ReapResult = { requeued: [], failed: [] };
+      for (const dead of this.stmt(sql.EXPIRED_RUNS).all(maxLostRuns) as any[]) {
+        const row = (
+          dead.requeue
+            ? this.stmt(sql.REQUEUE_LOST).get(dead.job_id, dead.fence)
+            : this.stmt(sql.FAIL_LOST).get(lostReason, dead.job_id, dead.fence)
+        ) as any;
+        if (!row) continue;
+        this.stmt(sql.FINISH_ATTEMPT).run('lost', null, dead.job_id, dead.fence);
+        (dead.requeue ? result.requeued : result.failed).push(toJob(row));
+      }
+      return result;
+    });
+  }
+
+  async addFile(run: RunRef, file: NewFile): Promise<ManagedJobFileEntity | null> {
+    const row = await this.write(() =>
+      this.stmt(sql.INSERT_FILE).get(
+        file.jobFileId,
+        file.filename,
+        file.path,
+        file.mimeType,
+        file.sizeBytes,
+        file.expiresAt ? utcText(file.expiresAt) : null,
+        file.expiryDays,
+        run.jobId,
+        run.fence,
+      ),
+    );
+    return row ? toFile(row as any) : null;
+  }
+
+  async listFiles(jobId: string, includeExpired = false): Promise<ManagedJobFileEntity[]> {
+    return (this.stmt(includeExpired ? sql.LIST_ALL_FILES : sql.LIST_FILES).all(jobId) as any[]).map(toFile);
+  }
+
+  async findFile(jobId: string, fileId: string): Promise<ManagedJobFileEntity | null> {
+    const row = this.stmt(sql.FIND_FILE).get(jobId, fileId);
+    return row ? toFile(row as any) : null;
+  }
+
+  async expiredFiles(limit: number): Promise<ManagedJobFileEntity[]> {
+    return (this.stmt(sql.EXPIRED_FILES).all(limit) as any[]).map(toFile);
+  }
+
+  async markFilesDeleted(fileIds: string[]): Promise<number> {
+    const mark = this.stmt(sql.MARK_FILE_DELETED);
+    return this.write(() => fileIds.reduce((n, id) => n + mark.run(id).changes, 0));
+  }
+
+  async pruneFinished(olderThanDays: number, limit: number): Promise<number> {
+    return this.write(() => this.stmt(sql.PRUNE_FINISHED).run(olderThanDays, limit).changes);
+  }
+
+  /** SQLite has no NOTIFY: other processes are found by polling. */
+  async listen(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
+import { JobFencedError, JobInterruptedError } from '../errors/managed-jobs.errors.js';
+import type { AddFileInput, JobContext, PutFileOptions } from '../interfaces/job-context.interface.js';
+import type { JobStore, RunRef } from '../store/job-store.interface.js';
+import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import { assertSafeFileName, storedFileName } from '../storage/file-names.js';
+import { ProgressReporter } from './progress-reporter.js';
+
+export interface JobContextDeps {
+  store: JobStore;
+  storage: StorageDriver;
+  fileExpiryDays: number;
+  progressIntervalMs: number;
+  onProgress: (job: ManagedJobEntity) => void;
+}
+
+/**
+ * The `JobContext` of one run. Every write names the run's fence: once the run no longer owns
+ * its job (stopped, timed out, reaped), writes change nothing and throw `JobFencedError`.
+ */
+export class RunContext<P = unknown> implements JobContext<P> {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressReporter;
+  private readonly controller = new AbortController();
+  private readonly run: RunRef;
+  private state: Record<string, unknown> | null;
+  private steps?: Map<string, unknown>;
+
+  constructor(
+    readonly job: ManagedJobEntity,
+    readonly payload: P,
+    private readonly deps: JobContextDeps,
+  ) {
+    this.jobId = job.jobId;
+    this.attempt = job.attempts;
+    this.signal = this.controller.signal;
+    this.run = { jobId: job.jobId, fence: job.fence };
+    this.state = job.state ?? null;
+    this.progress = new ProgressReporter(
+      { percent: job.progressPercentage, message: job.progressMessage },
+      deps.progressIntervalMs,
+      (v) => deps.store.updateProgress(this.run, v.percent, v.message),
+      deps.onProgress,
+    );
+  }
+
+  get fence(): number {
+    return this.run.fence;
+  }
+
+  /** Why the run was interrupted, if it was. */
+  get interruption(): JobInterruptedError | undefined {
+    return this.signal.aborted ? (this.signal.reason as JobInterruptedError) : undefined;
+  }
+
+  interrupt(reason: JobInterruptedError): void {
+    if (this.signal.aborted) return;
+    if (reason.reason !== 'shutdown') this.progress.cancel();
+    this.controller.abort(reason);
+  }
+
+  async updateProgress(percent: number, message?: string): Promise<void> {
+    const clamped = Math.min(100, Math.max(0, Math.round(Number(percent) || 0)));
+    this.progress.update({ percent: clamped, message: message ?? null });
+  }
+
+  async updateProgressSteps(done: number, total: number, options: { from?: number; to?: number; message?: string } = {}): Promise<void> {
+    const from = options.from ?? 0;
+    const to = options.to ?? 100;
+    const ratio = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
+    await this.updateProgress(from + (to - from) * ratio, options.message);
+  }
+
+  async isStopped(): Promise<boolean> {
+    return this.signal.aborted;
+  }
+
+  throwIfStopped(): void {
+    if (this.signal.aborted) throw this.signal.reason;
+  }
+
+  async saveState(state: Record<string, unknown>): Promise<void> {
+    const json = JSON.stringify(state ?? null);
+    if (!(await this.deps.store.saveState(this.run, json))) throw this.fenced();
+    this.state = JSON.parse(json);
+  }
+
+  getState<S extends Record<string, unknown> = Record<string, unknown>>(): S | null {
+    return this.state as S | null;
+  }
+
+  async step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    this.steps ??= await this.deps.store.loadSteps(this.jobId);
+    if (this.steps.has(name)) return this.steps.get(name) as T;
+    this.throwIfStopped();
+    const result = await fn();
+    const json = result === undefined ? null : JSON.stringify(result);
+    if (!(await this.deps.store.saveStep(this.run, name, json))) throw this.fenced();
+    this.steps.set(name, json === null ? null : JSON.parse(json));
+    return result;
+  }
+
+  async addFile(file: AddFileInput): Promise<ManagedJobFileEntity> {
+    assertSafeFileName(file.filename);
+    const path = await this.deps.storage.resolve(file.path);
+    return this.recordFile(path, file.filename, file.mimeType, file.sizeBytes, file.expiresAt);
+  }
+
+  async putFile(filename: string, data: string | Uint8Array | NodeJS.ReadableStream, options: PutFileOptions): Promise<ManagedJobFileEntity> {
+    assertSafeFileName(filename);
+    this.throwIfStopped();
+    const fileId = randomUUID();
+    const path = `${this.jobId}/${fileId}/${storedFileName(filename)}`;
+    const size = await this.deps.storage.write(path, data);
+    try {
+      return await this.recordFile(path, filename, options.mimeType, size, options.expiresAt, fileId);
+    } catch (error) {
+      await this.deps.storage.delete(path).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async recordFile(path: string, filename: string, mimeType: string, sizeBytes: number, expiresAt?: Date, fileId = randomUUID()) {
+    const file = await this.deps.store.addFile(this.run, {
+      jobFileId: fileId,
+      jobId: this.jobId,
+      filename,
+      path,
+      mimeType: mimeType || 'application/octet-stream',
+      sizeBytes: Math.max(0, Math.floor(sizeBytes || 0)),
+      expiresAt: expiresAt ?? null,
+      expiryDays: this.deps.fileExpiryDays,
+    });
+    if (!file) throw this.fenced();
+    return file;
+  }
+
+  private fenced(): JobFencedError {
+    const error = new JobFencedError(this.jobId);
+    this.interrupt(new JobInterruptedError('lost', error.message));
+    return error;
+  }
+}
