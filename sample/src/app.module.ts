@@ -1,0 +1,53 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { ManagedJobEvents, ManagedJobsModule, managedJobsMigrations, type ManagedJobEvent } from '../../lib/index.js';
+import { DemoAuthMiddleware } from './demo-auth.middleware.js';
+import { GenerateReportJob } from './jobs/generate-report.job.js';
+import { SyncCrmJob } from './jobs/sync-crm.job.js';
+import { ReindexCatalogJob } from './jobs/reindex.job.js';
+
+const dataDir = process.env.SAMPLE_DATA_DIR ?? join(process.cwd(), 'sample', 'data');
+
+/** Reacts to lifecycle events the way an app would (mail, audit, webhooks...). */
+@Injectable()
+class JobAuditLog {
+  private readonly logger = new Logger('Jobs');
+  @OnEvent(ManagedJobEvents.Completed)
+  completed({ job }: ManagedJobEvent) {
+    this.logger.log(`${job.type} ${job.jobId} completed for ${job.ownerUserId}`);
+  }
+  @OnEvent(ManagedJobEvents.Failed)
+  failed({ job }: ManagedJobEvent) {
+    this.logger.warn(`${job.type} ${job.jobId} failed: ${job.failedReason}`);
+  }
+}
+
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({
+      type: 'better-sqlite3',
+      database: join(dataDir, 'jobs.sqlite'),
+      autoLoadEntities: true,
+      migrations: managedJobsMigrations('better-sqlite3'),
+      migrationsRun: true,
+    }),
+    EventEmitterModule.forRoot(),
+    ScheduleModule.forRoot(),
+    ManagedJobsModule.forRoot({
+      worker: { concurrency: 4 },
+      storage: { root: join(dataDir, 'files') },
+      http: { enabled: true },
+      broadcasting: { enabled: true },
+    }),
+  ],
+  providers: [GenerateReportJob, SyncCrmJob, ReindexCatalogJob, JobAuditLog],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(DemoAuthMiddleware).forRoutes('*');
+  }
+}

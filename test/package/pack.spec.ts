@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpDir } from '../support/databases.js';
+
+/**
+ * What a user gets from `npm pack`: the tarball, unpacked as an installed dependency of an app
+ * (its peers resolve from this repository's node_modules, as they would from the app's), must
+ * expose everything the design's contract names, with type declarations, and run a job.
+ */
+describe('the packed package', () => {
+  const root = process.cwd();
+  const appDir = join(root, '.tmp', `pack-${process.pid}`);
+
+  afterAll(() => rmSync(appDir, { recursive: true, force: true }));
+
+  it('installs from its tarball and exposes the pinned public contract', () => {
+    const out = tmpDir('pack');
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')
+      .pop()!;
+    const installed = join(appDir, 'node_modules', 'nestjs-managed-jobs');
+    mkdirSync(installed, { recursive: true });
+    execFileSync('tar', ['-xzf', join(out, tarball), '-C', installed, '--strip-components=1']);
+
+    expect(existsSync(join(installed, 'dist', 'index.d.ts'))).toBe(true);
+    expect(readdirSync(installed).sort()).toEqual(expect.arrayContaining(['README.md', 'dist', 'package.json']));
+    expect(existsSync(join(installed, 'lib'))).toBe(false);
+
+    writeFileSync(
+      join(appDir, 'app.mjs'),
+      `
+      import 'reflect-metadata';
+      import { Module, Injectable } from '@nestjs/common';
+      import { NestFactory } from '@nestjs/core';
+      import { TypeOrmModule } from '@nestjs/typeorm';
+      import * as lib from 'nestjs-managed-jobs';
+      const names = ['ManagedJobsModule', 'ManagedJob', 'JobRunnerService', 'JobStatus', 'ManagedJobEvents', 'ManagedJobEntity',
+        'ManagedJobFileEntity', 'managedJobsMigrations', 'InvalidJobPayloadError', 'UnknownJobError', 'JobNotFoundError'];
+      const missing = names.filter((n) => !(n in lib));
+      if (missing.length) throw new Error('missing exports: ' + missing.join(', '));
+      class Hello { handle(ctx) { return 'hi ' + ctx.payload.name; } }
+      lib.ManagedJob({ name: 'hello' })(Hello);
+      Injectable()(Hello);
+      class AppModule {}
+      Module({ imports: [
+        TypeOrmModule.forRoot({ type: 'better-sqlite3', database: process.argv[2], autoLoadEntities: true,
+          migrations: lib.managedJobsMigrations('better-sqlite3'), migrationsRun: true }),
+        lib.ManagedJobsModule.forRoot({ worker: { pollIntervalMs: 50 }, storage: { root: process.argv[3] } }),
+      ], providers: [Hello] })(AppModule);
+      const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+      const runner = app.get(lib.JobRunnerService);
+      const job = await runner.dispatch('hello', { name: 'packed' }, { ownerId: 1 });
+      for (let i = 0; i < 200; i++) {
+        const now = await runner.find(job.jobId);
+        if (now.status === lib.JobStatus.Completed) { console.log(JSON.stringify(now.result)); break; }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await app.close();
+      `,
+    );
+    const dir = tmpDir('pack-db');
+    const printed = execFileSync(process.execPath, [join(appDir, 'app.mjs'), join(dir, 'app.sqlite'), join(dir, 'files')], {
+      cwd: appDir,
+      encoding: 'utf8',
+    });
+    expect(printed.trim()).toBe('"hi packed"');
+  }, 120_000);
+});
