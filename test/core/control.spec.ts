@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { JobRunnerService, JobStatus, ManagedJobAttemptEntity, ManagedJobStepEntity } from '../../lib/index.js';
 import { createTestDatabase, dialects, waitFor, type TestDatabase } from '../support/databases.js';
 import { createTestApp } from '../support/app.js';
-import { allJobs, CheckpointJob, LongJob, Probe, SlowJob, StepsJob, userA } from '../fixtures/jobs.js';
+import { allJobs, CheckpointJob, CountedJob, LongJob, Probe, SlowJob, StepsJob, userA, userB } from '../fixtures/jobs.js';
 
 describe.each(dialects)('stop, checkpoints, steps and timeouts on %s', (dialect) => {
   let db: TestDatabase;
@@ -95,5 +95,31 @@ describe.each(dialects)('stop, checkpoints, steps and timeouts on %s', (dialect)
     ]);
     expect(attempts[0].error).toBe('crash after item 2');
     expect(attempts.every((a) => a.workerId && a.finishedAt)).toBe(true);
+  });
+
+  it('runs higher priority first, then oldest first, and records who triggered a job', async () => {
+    const blocker = await runner.dispatch(LongJob, { maxMs: 20_000 }, { owner: userA });
+    await status(blocker.jobId, JobStatus.Running);
+    const low = await runner.dispatch(CountedJob, {}, { owner: userA });
+    const high = await runner.dispatch(CountedJob, {}, { owner: userA, priority: 10, triggeredBy: userB });
+    const low2 = await runner.dispatch(CountedJob, {}, { owner: userA });
+    expect(high.triggeredByUserId).toBe('user-b');
+    await runner.stop(blocker.jobId);
+    await status(low2.jobId, JobStatus.Completed);
+    const order = probe.runs.filter((r) => [low.jobId, high.jobId, low2.jobId].includes(r.jobId)).map((r) => r.jobId);
+    expect(order).toEqual([high.jobId, low.jobId, low2.jobId]);
+  });
+
+  it('paginates the list newest first and filters by status and type', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await runner.dispatch(CountedJob, {}, { owner: userB, delayMs: 60_000 })).jobId);
+    const page1 = await runner.list({ owner: userB, type: 'counted', status: JobStatus.Pending, limit: 2 });
+    const page3 = await runner.list({ owner: userB, type: 'counted', status: JobStatus.Pending, limit: 2, page: 3 });
+    expect(page1.meta).toEqual({ page: 1, limit: 2, total: 5 });
+    expect(page1.data.map((j) => j.jobId)).toEqual([ids[4], ids[3]]);
+    expect(page3.data.map((j) => j.jobId)).toEqual([ids[0]]);
+    expect((await runner.list({ owner: userB, limit: 1000 })).meta.limit).toBe(100);
+    for (const id of ids) await runner.stop(id, { owner: userB });
+    expect((await runner.list({ owner: userB, status: [JobStatus.Stopped], type: 'counted' })).meta.total).toBe(5);
   });
 });
