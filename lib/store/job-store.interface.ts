@@ -80,8 +80,8 @@ export interface JobStore {
   insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin?: string): Promise<ManagedJobEntity[]>;
   find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
   list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }>;
-  /** Claim up to `limit` due jobs of one queue for `workerId`. */
-  claim(queue: string, limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]>;
+  /** Claim up to `limit` due jobs of one queue, of the given types (those this process can run), for `workerId`. */
+  claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]>;
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
   complete(runs: Completion[]): Promise<ManagedJobEntity[]>;

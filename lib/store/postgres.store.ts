@@ -71,8 +71,8 @@ export class PostgresJobStore implements JobStore {
     return { rows: rows.map(toJob), total: count.total };
   }
 
-  async claim(queue: string, limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
-    return (await this.query(sql.claimJobs(queue, limit, workerId, leaseMs))).map(toJob);
+  async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
+    return (await this.query(sql.claimJobs(queue, types, limit, workerId, leaseMs))).map(toJob);
   }
 
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {

@@ -122,11 +122,11 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  async claim(queue: string, limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
+  async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
     const claim = this.stmt(sql.CLAIM_JOBS);
     const ledger = this.stmt(sql.INSERT_ATTEMPT);
     const rows = await this.write(() => {
-      const claimed = claim.all(workerId, leaseMs, queue, limit) as any[];
+      const claimed = claim.all(workerId, leaseMs, queue, JSON.stringify(types), limit) as any[];
       for (const r of claimed) ledger.run(r.job_id, r.fence, r.attempts, workerId, r.started_at);
       return claimed;
     });

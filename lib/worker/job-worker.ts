@@ -65,6 +65,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private backlog = true;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly busy = new Set<string>();
+  private types: string[] = [];
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -85,6 +86,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   onApplicationBootstrap(): void {
     if (!this.options.worker.enabled) return;
+    // Claim only jobs this process can run: a process without a job's provider leaves it to others.
+    this.types = this.registry.all().map((j) => j.name);
+    if (!this.types.length) {
+      this.logger.warn('The worker is enabled but no @ManagedJob() provider was found; it will not claim jobs.');
+      return;
+    }
     this.started = true;
     const { pollIntervalMs, heartbeatIntervalMs, reaperIntervalMs } = this.options.worker;
     this.every(pollIntervalMs, () => this.wake(true));
@@ -146,7 +153,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
             full = true;
             break;
           }
-          const jobs = await this.store.claim(queue, free, this.id, this.options.worker.leaseMs);
+          const jobs = await this.store.claim(queue, this.types, free, this.id, this.options.worker.leaseMs);
+          if (this.stopping) {
+            // Shutdown began while this claim was in flight: give the jobs straight back.
+            await this.store.release(jobs.map((j) => ({ jobId: j.jobId, fence: j.fence })));
+            break;
+          }
           for (const job of jobs) this.start(job);
           if (jobs.length === free) {
             full = true;
@@ -165,12 +177,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private start(job: ManagedJobEntity): void {
     const run = { job } as ActiveRun;
     this.running.set(job.jobId, run);
-    const registered = this.registry.get(job.type);
+    const registered = this.registry.get(job.type)!;
     run.registered = registered;
-    if (!registered) {
-      run.handler = Promise.resolve({ ok: false, error: new Error(`No managed job named "${job.type}" in this process.`) });
-    } else {
-      run.ctx = new RunContext(job, hydratePayload(registered.payload, job.payload), {
+    let payload: unknown;
+    try {
+      payload = hydratePayload(registered.payload, job.payload);
+    } catch (error) {
+      run.handler = Promise.resolve({ ok: false, error: toError(error) });
+    }
+    if (!run.handler) {
+      run.ctx = new RunContext(job, payload, {
         store: this.store,
         storage: this.storage,
         fileExpiryDays: this.options.fileExpiryDays,

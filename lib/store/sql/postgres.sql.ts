@@ -95,11 +95,11 @@ export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
  * `idx_managed_jobs_claim (queue, priority DESC, job_id) WHERE status = 'pending'` serves both
  * the filter and the order, so a claim reads only the rows it takes.
  */
-export function claimJobs(queue: string, limit: number, workerId: string, leaseMs: number): Sql {
+export function claimJobs(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Sql {
   return {
     text: `WITH next AS (
       SELECT job_id FROM managed_jobs
-      WHERE status = 'pending' AND queue = $1 AND available_at <= ${NOW}
+      WHERE status = 'pending' AND queue = $1 AND available_at <= ${NOW} AND type = ANY($5::text[])
       ORDER BY priority DESC, job_id
       LIMIT $2
       FOR UPDATE SKIP LOCKED
@@ -113,7 +113,7 @@ export function claimJobs(queue: string, limit: number, workerId: string, leaseM
       SELECT job_id, fence, attempts, $3, started_at FROM claimed
     )
     SELECT * FROM claimed ORDER BY priority DESC, job_id`,
-    values: [queue, limit, workerId, leaseMs],
+    values: [queue, limit, workerId, leaseMs, types],
   };
 }
 

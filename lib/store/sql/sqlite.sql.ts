@@ -47,7 +47,7 @@ export const CLAIM_JOBS = `UPDATE managed_jobs SET status = 'running', attempts 
     lease_owner = ?, lease_expires_at = ${plusMs('?')}, started_at = ${NOW}, finished_at = NULL, updated_at = ${NOW}
   WHERE job_id IN (
     SELECT job_id FROM managed_jobs
-    WHERE status = 'pending' AND queue = ? AND available_at <= ${NOW}
+    WHERE status = 'pending' AND queue = ? AND available_at <= ${NOW} AND type IN (SELECT value FROM json_each(?))
     ORDER BY priority DESC, job_id
     LIMIT ?)
   RETURNING *`;
