@@ -43,6 +43,26 @@ describe('two worker apps on one PostgreSQL database', () => {
   });
 });
 
+describe('wake-ups across processes on PostgreSQL', () => {
+  it('a worker with a one-minute poll starts a job dispatched by a web-only app at once (LISTEN/NOTIFY)', async () => {
+    const db = await createTestDatabase('postgres');
+    const worker = await createTestApp(db, { providers: allJobs, options: { worker: { pollIntervalMs: 60_000 } } });
+    const web = await createTestApp(db, { providers: allJobs, migrate: false, options: { worker: { enabled: false } } });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // the worker's first (bootstrap) claim has passed
+      const dispatchedAt = Date.now();
+      const job = await web.get(JobRunnerService).dispatch(CountedJob, {}, { owner: userA });
+      await waitFor(() => worker.get(Probe).runsOf(job.jobId).length === 1, { timeoutMs: 5000 });
+      expect(worker.get(Probe).runsOf(job.jobId)[0].at - dispatchedAt).toBeLessThan(1000);
+      expect(web.get(Probe).runs).toHaveLength(0);
+    } finally {
+      await web.close();
+      await worker.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('shutting an app down mid-job', () => {
   let db: TestDatabase;
   afterAll(async () => db.drop());
