@@ -48,6 +48,9 @@ describe.each(dialects)('socket.io gateway (public channels) on %s', (dialect) =
     expect(names[0]).toBe('job.started');
     expect(names[names.length - 1]).toBe('job.completed');
     expect(names.slice(1, -1).every((n) => n === 'job.progress')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a duplicate (e.g. relayed back) would show by now
+    expect(eventsOf(received, job.jobId).map((r) => r.event)).toEqual(names);
+    expect(names.filter((n) => n === 'job.started')).toHaveLength(1);
     const progress = events.map((r) => r.data.progress);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress); // never goes back
     const times = events.map((r) => Date.parse(r.data.updatedAt));

@@ -30,3 +30,14 @@ export class BigResultJob implements ManagedJobHandler {
     return { blob: 'x'.repeat(20_000) };
   }
 }
+
+/**
+ * Registered in the web process of the cross-process test, whose worker is off: the job runs
+ * only in the worker process (test/realtime/worker-process.mjs), which has the real handler.
+ */
+@ManagedJob({ name: 'cross-process' })
+export class CrossProcessJobStub implements ManagedJobHandler {
+  async handle(): Promise<never> {
+    throw new Error('cross-process jobs run in the worker process only');
+  }
+}
