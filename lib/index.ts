@@ -17,6 +17,8 @@ export type { DispatchOptions, ListJobsQuery, Page } from './interfaces/dispatch
 export { JobStatus } from './enums/job-status.enum.js';
 export { JobRunnerService, type JobReference, type DispatchManyItem } from './services/job-runner.service.js';
 export { JobEventsPublisher } from './events/job-events.publisher.js';
+export { BroadcastEvents, type BroadcastEventName } from './gateway/gateway.constants.js';
+export type { JobBroadcast } from './gateway/job-broadcast.payload.js';
 export {
   ManagedJobEvents,
   ManagedJobEvent,

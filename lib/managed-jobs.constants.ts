@@ -8,3 +8,5 @@ export const JOB_STORE = Symbol.for('nestjs-managed-jobs:store');
 export const STORAGE_DRIVER = Symbol.for('nestjs-managed-jobs:storage');
 /** Postgres channel on which dispatches and stop requests are announced to every worker. */
 export const NOTIFY_CHANNEL = 'managed_jobs';
+/** Postgres channel on which job events travel to the gateways of other processes. */
+export const EVENTS_CHANNEL = 'managed_jobs_events';

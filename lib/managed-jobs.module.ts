@@ -15,6 +15,8 @@ import { JobWorker } from './worker/job-worker.js';
 import { JobRunnerService } from './services/job-runner.service.js';
 import { createJobStore } from './store/job-store.factory.js';
 import { LocalStorageDriver } from './storage/local-storage.driver.js';
+import { JobEventsRelay } from './gateway/job-events.relay.js';
+import { ManagedJobsGateway } from './gateway/managed-jobs.gateway.js';
 
 type Extras = typeof OPTIONS_TYPE;
 
@@ -25,15 +27,19 @@ type Extras = typeof OPTIONS_TYPE;
 @Module({})
 export class ManagedJobsModule extends ConfigurableModuleClass {
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
-    return ManagedJobsModule.withCore(super.forRoot(options), options, options);
+    const gateway = options.gateway ?? options.broadcasting?.enabled ?? true;
+    return ManagedJobsModule.withCore(super.forRoot(options), { ...options, gateway });
   }
 
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return ManagedJobsModule.withCore(super.forRootAsync(options), options, {});
+    return ManagedJobsModule.withCore(super.forRootAsync(options), { ...options, gateway: options.gateway ?? true });
   }
 
-  /** Adds what both variants share: entities, the store on the named data source, the worker. */
-  private static withCore(definition: DynamicModule, extras: Partial<Extras>, staticOptions: ManagedJobsModuleOptions): DynamicModule {
+  /**
+   * Adds what both variants share: entities, the store on the named data source, the worker, the
+   * event relay (PostgreSQL), and the socket.io gateway when `extras.gateway`.
+   */
+  private static withCore(definition: DynamicModule, extras: Partial<Extras>): DynamicModule {
     const dataSource = extras.dataSource;
     const providers: Provider[] = [
       {
@@ -57,8 +63,9 @@ export class ManagedJobsModule extends ConfigurableModuleClass {
       JobEventsPublisher,
       JobWorker,
       JobRunnerService,
+      JobEventsRelay,
+      ...(extras.gateway ? [ManagedJobsGateway] : []),
     ];
-    void staticOptions;
     return {
       ...definition,
       global: extras.isGlobal ?? true,

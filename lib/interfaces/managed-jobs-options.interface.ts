@@ -1,4 +1,5 @@
 import type { CanActivate, NestInterceptor, Type } from '@nestjs/common';
+import type { Socket } from 'socket.io';
 import type { JobOwner } from './job-owner.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 
@@ -27,20 +28,30 @@ export interface WorkerOptions {
 }
 
 export interface BroadcastingOptions {
-  /** Push job events over socket.io. @default true */
+  /**
+   * Push job events over socket.io. Also governs relaying events through PostgreSQL: keep it on
+   * in worker-only processes, or their events never reach the web processes' sockets. @default true
+   */
   enabled?: boolean;
-  /** socket.io namespace. @default '/managed-jobs' */
+  /** socket.io namespace of the gateway. @default '/managed-jobs' */
   namespace?: string;
   /** Room prefix: `{prefix}.{ownerUserId}` and `{prefix}.tenant.{tenantId}`. @default 'jobs' */
   channelPrefix?: string;
   /**
-   * `public`: any socket may join any room by name. `private`: the handshake must authenticate and a
-   * socket joins only its own user and tenant rooms. @default 'public'
+   * `public`: any socket may join any room by name, so anyone who knows or guesses an owner id
+   * sees that owner's jobs. `private`: the handshake must pass `authenticate` and a socket joins
+   * only its own user and tenant rooms. @default 'public'
    */
   channelType?: 'public' | 'private';
-  /** Resolves the owner of a socket from its handshake (private channels). Throw or return null to refuse. */
-  authenticate?: (socket: unknown) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
-  /** Origins allowed to connect (CORS); omit to allow same-origin only. */
+  /**
+   * Resolves the owner of a socket from its handshake (`socket.handshake.auth`, headers, cookies);
+   * required for private channels. Throw or return null to refuse the connection. @default none
+   */
+  authenticate?: (socket: Socket) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  /**
+   * Browser origins allowed to connect besides the page's own (`'*'` for any). Other origins are
+   * refused at the handshake. @default [] (same origin only)
+   */
   allowedOrigins?: string[];
 }
 

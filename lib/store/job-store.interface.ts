@@ -108,5 +108,9 @@ export interface JobStore {
   pruneFinished(olderThanDays: number, limit: number): Promise<number>;
   /** Wake-up hints from other processes (PostgreSQL LISTEN); a no-op on SQLite. */
   listen(onNotify: (payload: string) => void): Promise<void>;
+  /** Send a job event to the other processes (PostgreSQL NOTIFY, under 8000 bytes); a no-op on SQLite. */
+  publishEvent(payload: string): Promise<void>;
+  /** Receive the job events of other processes (PostgreSQL LISTEN); a no-op on SQLite. */
+  listenEvents(onEvent: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }

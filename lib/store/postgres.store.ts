@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type pg from 'pg';
-import { NOTIFY_CHANNEL } from '../managed-jobs.constants.js';
+import { EVENTS_CHANNEL, NOTIFY_CHANNEL } from '../managed-jobs.constants.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type {
@@ -31,8 +31,9 @@ export class PostgresJobStore implements JobStore {
   readonly dialect = 'postgres' as const;
   private readonly logger = new Logger('ManagedJobs');
   private readonly types: pg.CustomTypesConfig;
-  private listener?: pg.Client;
-  private listenTimer?: NodeJS.Timeout;
+  /** LISTEN connections by channel (wake-ups, job events). */
+  private readonly listeners = new Map<string, pg.Client>();
+  private readonly listenTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly dataSource: DataSource) {
@@ -163,8 +164,22 @@ export class PostgresJobStore implements JobStore {
     return (await pool.query(q.text, q.values)).rowCount ?? 0;
   }
 
+  /** LISTEN for wake-ups (dispatches, stop requests). */
+  listen(onNotify: (payload: string) => void): Promise<void> {
+    return this.listenOn(NOTIFY_CHANNEL, onNotify, () => onNotify('d:')); // anything dispatched while we were away
+  }
+
+  /** Broadcast a job event to every process that called `listenEvents` (NOTIFY, delivered in commit order). */
+  async publishEvent(payload: string): Promise<void> {
+    await this.query(sql.notify(EVENTS_CHANNEL, payload));
+  }
+
+  listenEvents(onEvent: (payload: string) => void): Promise<void> {
+    return this.listenOn(EVENTS_CHANNEL, onEvent);
+  }
+
   /** LISTEN on a dedicated connection (not from the pool), reconnecting with jittered backoff. */
-  async listen(onNotify: (payload: string) => void): Promise<void> {
+  private async listenOn(channel: string, onNotify: (payload: string) => void, onConnected?: () => void): Promise<void> {
     let failures = 0;
     const connect = async (): Promise<void> => {
       if (this.closed) return;
@@ -173,7 +188,7 @@ export class PostgresJobStore implements JobStore {
       client.on('error', () => undefined); // surfaced through 'end' below
       try {
         await client.connect();
-        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        await client.query(`LISTEN ${channel}`);
       } catch (error) {
         client.end().catch(() => undefined);
         return retry(error as Error);
@@ -182,22 +197,26 @@ export class PostgresJobStore implements JobStore {
         await client.end().catch(() => undefined);
         return;
       }
-      if (failures > 0) this.logger.log('Reconnected to PostgreSQL for LISTEN/NOTIFY wake-ups.');
+      if (failures > 0) this.logger.log(`Reconnected to PostgreSQL for LISTEN ${channel}.`);
       failures = 0;
-      this.listener = client;
+      this.listeners.set(channel, client);
       client.on('notification', (msg) => onNotify(msg.payload ?? ''));
       client.once('end', () => {
-        if (this.listener === client) this.listener = undefined;
+        if (this.listeners.get(channel) === client) this.listeners.delete(channel);
         if (!this.closed) retry(new Error('connection ended'));
       });
-      onNotify('d:'); // anything dispatched while we were away
+      onConnected?.();
     };
     const retry = (error: Error): void => {
       failures++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
-      this.logger.warn(`LISTEN connection lost (${error.message}); workers keep polling; retrying in ${Math.round(delay)} ms.`);
-      this.listenTimer = setTimeout(() => void connect(), delay);
-      this.listenTimer.unref();
+      this.logger.warn(`LISTEN ${channel} connection lost (${error.message}); retrying in ${Math.round(delay)} ms.`);
+      const timer = setTimeout(() => {
+        this.listenTimers.delete(timer);
+        void connect();
+      }, delay);
+      timer.unref();
+      this.listenTimers.add(timer);
     };
     await connect();
   }
@@ -219,9 +238,9 @@ export class PostgresJobStore implements JobStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.listenTimer);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    for (const timer of this.listenTimers) clearTimeout(timer);
+    const clients = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
 }

@@ -280,6 +280,11 @@ export class SqliteJobStore implements JobStore {
   /** SQLite has no NOTIFY: other processes are found by polling. */
   async listen(): Promise<void> {}
 
+  /** SQLite has no cross-process channel: events are delivered in-process only. */
+  async publishEvent(): Promise<void> {}
+
+  async listenEvents(): Promise<void> {}
+
   async close(): Promise<void> {
     this.statements.clear();
     if (this.db.open) this.db.close();

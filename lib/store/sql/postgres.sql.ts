@@ -351,3 +351,8 @@ export function pruneFinished(olderThanDays: number, limit: number): Sql {
     values: [olderThanDays, limit],
   };
 }
+
+/** A NOTIFY that any connection may send; payloads must stay under PostgreSQL's 8000 bytes. */
+export function notify(channel: string, payload: string): Sql {
+  return { text: `SELECT pg_notify($1, $2)`, values: [channel, payload] };
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
+import { JobEventsPublisher } from '../events/job-events.publisher.js';
+import type { ManagedJobEvent } from '../events/managed-job.events.js';
+import type { JobStore } from '../store/job-store.interface.js';
+import { BroadcastEvents } from './gateway.constants.js';
+import { broadcastEventName, toJobBroadcast } from './job-broadcast.payload.js';
+import { encodeRelayMessage } from './relay-message.js';
+
+/**
+ * Sends every job event of this process to the other processes through PostgreSQL (NOTIFY on
+ * `managed_jobs_events`), so a worker-only process reaches the sockets of the web processes.
+ * Runs in every process on PostgreSQL with broadcasting on, gateway or not; a no-op on SQLite.
+ *
+ * Events are sent one after another on the pool, so they are committed (and delivered) in the
+ * order they happened. The worker publishes only after a successful, fenced write, so a zombie
+ * worker's late writes never reach a browser.
+ */
+@Injectable()
+export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ManagedJobs');
+  private unsubscribe?: () => void;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    private readonly events: JobEventsPublisher,
+  ) {}
+
+  /** This process's id in relayed messages; gateways skip their own (delivered directly). */
+  get origin(): string {
+    return this.options.worker.id;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.options.broadcasting.enabled || this.store.dialect !== 'postgres') return;
+    this.unsubscribe = this.events.subscribe((event) => this.relay(event));
+  }
+
+  private relay(event: ManagedJobEvent): void {
+    const name = broadcastEventName(event.name);
+    const message = encodeRelayMessage(this.origin, name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
+    this.chain = this.chain.then(() =>
+      this.store.publishEvent(message).catch((error) => {
+        this.logger.warn(`Could not relay ${name} of job ${event.job.jobId}: ${(error as Error).message}`);
+      }),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.chain;
+  }
+}

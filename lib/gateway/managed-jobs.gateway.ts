@@ -1,0 +1,120 @@
+/**
+ * The socket.io gateway: pushes every job's life to its owner's and tenant's rooms.
+ *
+ * The namespace, channel type and origins come from the (possibly async) module options, which
+ * `@WebSocketGateway()` metadata cannot see. So this gateway sits on the app's socket.io server
+ * without handlers of its own and, once Nest hands it the server, opens the configured namespace
+ * there (`server.of(namespace)`) with our handshake middleware and message handlers. The app's
+ * own gateways and its `IoAdapter` settings (path, CORS, adapter) are shared, not replaced.
+ *
+ * Events reach the rooms by two paths: from this process directly (`JobEventsPublisher`), and,
+ * on PostgreSQL, from other processes through `JobEventsRelay` / LISTEN. Each path keeps a job's
+ * events in order, and `RoomBroadcaster` drops any that arrive older than one already sent.
+ */
+import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayInit } from '@nestjs/websockets';
+import type { Server } from 'socket.io';
+import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
+import { JobStatus } from '../enums/job-status.enum.js';
+import { JobEventsPublisher } from '../events/job-events.publisher.js';
+import { JobRunnerService } from '../services/job-runner.service.js';
+import type { JobStore } from '../store/job-store.interface.js';
+import { BroadcastEvents, SNAPSHOT_LIMIT, type BroadcastEventName } from './gateway.constants.js';
+import type { Channel } from './channels.js';
+import { broadcastEventName, toJobBroadcast, type JobBroadcast } from './job-broadcast.payload.js';
+import { JobEventsRelay } from './job-events.relay.js';
+import { allowCrossOrigin } from './origin-policy.js';
+import { decodeRelayMessage } from './relay-message.js';
+import { RoomBroadcaster } from './room-broadcaster.js';
+import { handshakeMiddleware } from './socket-authenticator.js';
+import { handleSubscriptions } from './socket-subscriptions.js';
+
+@WebSocketGateway()
+export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationShutdown {
+  private readonly logger = new Logger('ManagedJobs');
+  private readonly teardown: Array<() => void> = [];
+  private remote: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    private readonly events: JobEventsPublisher,
+    private readonly runner: JobRunnerService,
+    private readonly relay: JobEventsRelay,
+  ) {}
+
+  afterInit(server: Server): void {
+    const options = this.options.broadcasting;
+    if (!options.enabled) return;
+    if (typeof server?.of !== 'function') {
+      this.logger.error('The WebSocket adapter is not socket.io (@nestjs/platform-socket.io); job events are not broadcast.');
+      return;
+    }
+    const namespace = server.of(options.namespace);
+    const broadcaster = new RoomBroadcaster(namespace, options.channelPrefix);
+    namespace.use(handshakeMiddleware(options));
+    const onConnection = (socket: Parameters<typeof handleSubscriptions>[0]) =>
+      handleSubscriptions(socket, {
+        prefix: options.channelPrefix,
+        channelType: options.channelType,
+        broadcaster,
+        snapshot: (channel) => this.snapshot(channel),
+        logger: this.logger,
+      });
+    namespace.on('connection', onConnection);
+    this.teardown.push(() => namespace.off('connection', onConnection));
+    if (options.allowedOrigins?.length) this.teardown.push(allowCrossOrigin(server, options.allowedOrigins));
+
+    this.teardown.push(
+      this.events.subscribe((event) => {
+        const name = broadcastEventName(event.name);
+        broadcaster.deliver(name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
+      }),
+    );
+    if (this.store.dialect === 'postgres') {
+      void this.store
+        .listenEvents((text) => this.onRemoteEvent(text, broadcaster))
+        .catch((error) => this.logger.warn(`Could not LISTEN for job events of other processes: ${(error as Error).message}`));
+    }
+  }
+
+  /** Events of other processes, one at a time so that a job's events keep their order. */
+  private onRemoteEvent(text: string, broadcaster: RoomBroadcaster): void {
+    const message = decodeRelayMessage(text);
+    if (!message || message.origin === this.relay.origin) return; // ours went out directly
+    this.remote = this.remote.then(async () => {
+      if (this.closed) return;
+      const job = 'job' in message ? message.job : await this.load(message.jobId, message.event);
+      if (job) broadcaster.deliver(message.event, job);
+    });
+  }
+
+  /** An event too big for NOTIFY came as an id: read the row (its state now, never older). */
+  private async load(jobId: string, event: BroadcastEventName): Promise<JobBroadcast | null> {
+    try {
+      const row = await this.store.find(jobId);
+      return row ? toJobBroadcast(row, event === BroadcastEvents.Completed) : null;
+    } catch (error) {
+      this.logger.warn(`Could not read job ${jobId} for ${event}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Active jobs of a channel, newest first, as its subscriber sees them before any live event. */
+  private async snapshot(channel: Channel): Promise<{ jobs: JobBroadcast[]; truncated: boolean }> {
+    const { data, meta } = await this.runner.list({
+      ...(channel.kind === 'user' ? { ownerId: channel.id } : { tenantId: channel.id }),
+      status: [JobStatus.Pending, JobStatus.Running],
+      limit: SNAPSHOT_LIMIT,
+    });
+    return { jobs: data.map((job) => toJobBroadcast(job)), truncated: meta.total > data.length };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    for (const undo of this.teardown.splice(0)) undo();
+    await this.remote;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Socket } from 'socket.io';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
+import { ownerIds } from '../services/job-runner.service.js';
+import { SOCKET_OWNER_KEY } from './gateway.constants.js';
+import { ORIGIN_NOT_ALLOWED, UNAUTHENTICATED } from './gateway.messages.js';
+import { isOriginAllowed } from './origin-policy.js';
+import type { SocketOwner } from './socket-subscriptions.js';
+
+type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
+
+/**
+ * The namespace's handshake middleware: refuses a browser origin that is not allowed, and on
+ * private channels a socket whose `authenticate(socket)` throws or resolves no owner. The owner's
+ * ids are kept on `socket.data` for the channel checks; the credential itself is not.
+ */
+export function handshakeMiddleware(options: ResolvedOptions['broadcasting']): Middleware {
+  return (socket, next) => {
+    if (!isOriginAllowed(socket.handshake.headers, options.allowedOrigins)) {
+      return next(new Error(ORIGIN_NOT_ALLOWED(String(socket.handshake.headers.origin))));
+    }
+    if (options.channelType !== 'private') return next();
+    resolveOwner(socket, options.authenticate!).then(
+      (owner) => {
+        if (!owner) return next(new Error(UNAUTHENTICATED));
+        socket.data[SOCKET_OWNER_KEY] = owner;
+        next();
+      },
+      () => next(new Error(UNAUTHENTICATED)),
+    );
+  };
+}
+
+async function resolveOwner(socket: Socket, authenticate: NonNullable<ResolvedOptions['broadcasting']['authenticate']>): Promise<SocketOwner | null> {
+  const owner = await authenticate(socket);
+  if (!owner) return null;
+  const ids = ownerIds({ owner });
+  return ids.ownerUserId === null && ids.ownerTenantId === null ? null : { userId: ids.ownerUserId, tenantId: ids.ownerTenantId };
+}
