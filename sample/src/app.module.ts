@@ -5,7 +5,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { ManagedJobEvents, ManagedJobsModule, managedJobsMigrations, type ManagedJobEvent } from '../../lib/index.js';
-import { DemoAuthMiddleware } from './demo-auth.middleware.js';
+import { DemoAuthMiddleware, demoUserId } from './demo-auth.middleware.js';
+import { DemoUser } from './user.js';
 import { GenerateReportJob } from './jobs/generate-report.job.js';
 import { SyncCrmJob } from './jobs/sync-crm.job.js';
 import { ReindexCatalogJob } from './jobs/reindex.job.js';
@@ -41,7 +42,16 @@ class JobAuditLog {
       worker: { concurrency: 4 },
       storage: { root: join(dataDir, 'files') },
       http: { enabled: true },
-      broadcasting: { enabled: true },
+      broadcasting: {
+        enabled: true,
+        // Private rooms: a socket only joins its own user's room. The demo "verifies" the token
+        // by taking it as the user id; a real app checks a session cookie or a signed token.
+        channelType: 'private',
+        authenticate: (socket) => {
+          const id = demoUserId(socket.handshake.auth?.token);
+          return id ? new DemoUser(id) : null;
+        },
+      },
     }),
   ],
   providers: [GenerateReportJob, SyncCrmJob, ReindexCatalogJob, JobAuditLog],
