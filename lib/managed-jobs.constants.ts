@@ -8,3 +8,5 @@ export const JOB_STORE = Symbol.for('nestjs-managed-jobs:store');
 export const STORAGE_DRIVER = Symbol.for('nestjs-managed-jobs:storage');
 /** Postgres channel on which dispatches and stop requests are announced to every worker. */
 export const NOTIFY_CHANNEL = 'managed_jobs';
+/** Injection token of the bundled controller's path prefix (`http.path`), applied before routes are registered. */
+export const HTTP_CONTROLLER_PATH = Symbol.for('nestjs-managed-jobs:http-path');

@@ -15,6 +15,10 @@ import { JobWorker } from './worker/job-worker.js';
 import { JobRunnerService } from './services/job-runner.service.js';
 import { createJobStore } from './store/job-store.factory.js';
 import { LocalStorageDriver } from './storage/local-storage.driver.js';
+import { ManagedJobFilesService } from './files/managed-job-files.service.js';
+import { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
+import { ManagedJobsScheduler } from './maintenance/managed-jobs.scheduler.js';
+import { managedJobsHttpParts } from './http/managed-jobs-http.parts.js';
 
 type Extras = typeof OPTIONS_TYPE;
 
@@ -57,14 +61,18 @@ export class ManagedJobsModule extends ConfigurableModuleClass {
       JobEventsPublisher,
       JobWorker,
       JobRunnerService,
+      ManagedJobFilesService,
+      ManagedJobsMaintenanceService,
+      ManagedJobsScheduler,
     ];
-    void staticOptions;
+    const http = (extras.controller ?? staticOptions.http?.enabled) ? managedJobsHttpParts() : { controllers: [], providers: [] };
     return {
       ...definition,
       global: extras.isGlobal ?? true,
       imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
-      providers: [...(definition.providers ?? []), ...providers],
-      exports: [JobRunnerService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
+      controllers: [...(definition.controllers ?? []), ...http.controllers],
+      providers: [...(definition.providers ?? []), ...providers, ...http.providers],
+      exports: [JobRunnerService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
     };
   }
 }
