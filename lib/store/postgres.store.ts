@@ -21,6 +21,11 @@ import { JobStatus } from '../enums/job-status.enum.js';
 
 /** `timestamp` (OID 1114) values are UTC; parse them as such whatever the process time zone. */
 const TIMESTAMP_OID = 1114;
+/**
+ * `jsonb` (OID 3802) arrives as text and is parsed once by the row mapper, as on SQLite: parsed
+ * here too, a job result that is a JSON string (`"done"`) was parsed twice and broke every read.
+ */
+const JSONB_OID = 3802;
 
 /**
  * PostgreSQL store. Queries go straight to the TypeORM data source's `pg` pool (no query runner,
@@ -39,7 +44,7 @@ export class PostgresJobStore implements JobStore {
     const pgTypes = (this.driver.postgres as typeof pg).types;
     this.types = {
       getTypeParser: ((oid: number, format?: any) =>
-        oid === TIMESTAMP_OID ? (v: string) => v : pgTypes.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+        oid === TIMESTAMP_OID || oid === JSONB_OID ? (v: string) => v : pgTypes.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
     };
   }
 
