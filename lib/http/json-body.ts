@@ -49,18 +49,33 @@ function tooLarge(limit: number): PayloadTooLargeException {
   return new PayloadTooLargeException(`The body is larger than ${limit} bytes.`);
 }
 
-async function readLimited(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      await drain(req);
-      throw tooLarge(limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Collects at most `limit` bytes; past it, the rest is discarded as it arrives and the result is 413. */
+function readLimited(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let timer: NodeJS.Timeout | undefined;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      chunks.length = 0;
+      // Past the limit: discard what still comes, for a bounded time.
+      timer ??= setTimeout(() => req.destroy(), DRAIN_TIMEOUT_MS);
+    });
+    req.once('end', () => {
+      clearTimeout(timer);
+      if (size > limit) reject(tooLarge(limit));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.once('error', (error) => {
+      clearTimeout(timer);
+      reject(size > limit ? tooLarge(limit) : error);
+    });
+    req.once('close', () => {
+      clearTimeout(timer);
+      if (!req.readableEnded) reject(size > limit ? tooLarge(limit) : new Error('The request was aborted.'));
+    });
+  });
 }
 
 /**
