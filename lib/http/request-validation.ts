@@ -28,18 +28,21 @@ export function badRequest(message: string, violations: PayloadViolation[]): Bad
 }
 
 /**
- * Keys that could reach an object's prototype (`__proto__`, `constructor`, `prototype`) anywhere
- * in a parsed body. Iterative, so a deeply nested body cannot overflow the stack.
+ * Anywhere in a parsed body: keys that could reach an object's prototype (`__proto__`,
+ * `constructor`, `prototype`), and NUL characters (which PostgreSQL's `jsonb` cannot store, and
+ * no legitimate payload needs). Iterative, so a deeply nested body cannot overflow the stack.
  */
-export function prototypeKeyViolations(body: unknown): PayloadViolation[] {
+export function unsafeBodyViolations(body: unknown): PayloadViolation[] {
   const found: PayloadViolation[] = [];
   const stack: Array<[unknown, string]> = [[body, '']];
   while (stack.length && found.length < 10) {
     const [value, path] = stack.pop()!;
+    if (typeof value === 'string' && value.includes('\u0000')) found.push(violation(path, 'noNul', 'strings must not contain NUL characters'));
     if (!value || typeof value !== 'object') continue;
     for (const key of Object.keys(value)) {
       const property = path ? `${path}.${key}` : key;
       if (FORBIDDEN_KEYS.has(key)) found.push(violation(property, 'forbidden', `property ${key} is not allowed`));
+      else if (key.includes('\u0000')) found.push(violation(property.replaceAll('\u0000', '\\0'), 'noNul', 'keys must not contain NUL characters'));
       else stack.push([(value as Record<string, unknown>)[key], property]);
     }
   }
@@ -51,7 +54,7 @@ export function parseDispatchRequest(body: unknown): DispatchRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('The body must be a JSON object { type, payload }.', [violation('', 'isObject', 'body must be an object')]);
   }
-  const violations = prototypeKeyViolations(body);
+  const violations = unsafeBodyViolations(body);
   for (const key of Object.keys(body)) {
     if (key !== 'type' && key !== 'payload' && !FORBIDDEN_KEYS.has(key)) {
       violations.push(violation(key, 'whitelistValidation', `property ${key} should not exist`));

@@ -118,6 +118,15 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
       expect((await runner.list({})).meta.total).toBe(before);
     });
 
+    it('refuses NUL characters in the body with 400 (PostgreSQL jsonb cannot store them)', async () => {
+      const before = (await runner.list({})).meta.total;
+      const res = await http().post('/jobs').set(asA).set('content-type', 'application/json')
+        .send('{"type":"generate-report","payload":{"from":"2024-01-01\\u0000","to":"2024-12-31"}}');
+      expect(res.status).toBe(400);
+      expect(res.body.violations[0]).toMatchObject({ property: 'payload.from', constraints: { noNul: expect.any(String) } });
+      expect((await runner.list({})).meta.total).toBe(before);
+    });
+
     it('refuses a non-JSON body with 415', async () => {
       await http().post('/jobs').set(asA).set('content-type', 'text/plain').send('type=generate-report').expect(415);
     });

@@ -62,13 +62,16 @@ export class HostileFilesJob implements ManagedJobHandler<{ ops: Array<{ op: 'pu
   constructor(private readonly probe: HttpProbe) {}
   async handle(ctx: JobContext<{ ops: Array<{ op: 'put' | 'add'; name?: string; path?: string }> }>) {
     const results: Array<{ op: string; ok: boolean; error?: string }> = [];
-    for (const op of ctx.payload.ops) {
+    // PostgreSQL's jsonb cannot hold NUL, so the payload spells it `<NUL>`.
+    const nul = (v?: string) => v?.replaceAll('<NUL>', '\u0000');
+    for (const raw of ctx.payload.ops) {
+      const op = { ...raw, name: nul(raw.name), path: nul(raw.path) };
       try {
         if (op.op === 'put') await ctx.putFile(op.name!, 'data', { mimeType: 'text/plain' });
         else await ctx.addFile({ path: op.path!, filename: op.name ?? 'f.txt', mimeType: 'text/plain', sizeBytes: 4 });
-        results.push({ op: JSON.stringify(op), ok: true });
+        results.push({ op: JSON.stringify(raw), ok: true });
       } catch (error) {
-        results.push({ op: JSON.stringify(op), ok: false, error: (error as Error).name });
+        results.push({ op: JSON.stringify(raw), ok: false, error: (error as Error).name });
       }
     }
     this.probe.outcomes.set(ctx.jobId, results);
