@@ -145,7 +145,7 @@ describe.each(dialects)('hostile HTTP input on %s', (dialect) => {
       }
       for (const [i, name] of hostile.entries()) {
         const res = await request(app.getHttpServer()).get(`/jobs/${job.jobId}/files/${ids[i]}/download`).set(asA).buffer(true).expect(200);
-        const raw = res.res.rawHeaders.filter((_: string, k: number) => k % 2 === 0).map((h: string) => h.toLowerCase());
+        const raw = (res as any).res.rawHeaders.filter((_: string, k: number) => k % 2 === 0).map((h: string) => h.toLowerCase());
         expect(raw.filter((h: string) => h === 'content-disposition')).toHaveLength(1);
         expect(raw).not.toContain('set-cookie');
         expect(res.headers['content-disposition']).toBe(attachmentDisposition(name));
