@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { ModuleRef } from '@nestjs/core';
 import type { CronJob } from 'cron';
 import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
-import { SCHEDULER_MISSING } from '../managed-jobs.messages.js';
+import { CRON_MISSING, SCHEDULER_MISSING } from '../managed-jobs.messages.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { JobStore } from '../store/job-store.interface.js';
 import { ManagedJobFilesService } from '../files/managed-job-files.service.js';
@@ -54,7 +54,12 @@ export class ManagedJobsScheduler implements OnApplicationBootstrap, BeforeAppli
       this.logger.warn(SCHEDULER_MISSING());
       return;
     }
-    const { CronJob } = await import('cron');
+    const cron = await import('cron').catch(() => null);
+    if (!cron) {
+      this.logger.warn(CRON_MISSING());
+      return;
+    }
+    const { CronJob } = cron;
     let name = DAILY_MAINTENANCE_CRON;
     for (let i = 2; registry.doesExist('cron', name); i++) name = `${DAILY_MAINTENANCE_CRON}.${i}`;
     this.cron = createDailyCron(CronJob, this.options.schedule.expireFilesAt, () => this.runDaily());
