@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { DataSource } from 'typeorm';
-import { JobRunnerService, JobStatus } from '../../lib/index.js';
+import { JobRunnerService, JobStatus, LocalStorageDriver } from '../../lib/index.js';
+import { STORAGE_DRIVER } from '../../lib/managed-jobs.constants.js';
 import { createTestDatabase, dialects, waitFor, type TestDatabase } from '../support/databases.js';
 import { GenerateReportJob, Probe } from '../fixtures/jobs.js';
 import { asA, asA2, asB, createHttpApp } from './http-app.js';
@@ -342,7 +342,7 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
       const [file] = await runner.files(job.jobId);
       const { rm } = await import('node:fs/promises');
       const { join } = await import('node:path');
-      const root = (app.get(DataSource), (app as any).get(Symbol.for('nestjs-managed-jobs:storage')).root);
+      const root = app.get<LocalStorageDriver>(STORAGE_DRIVER).root;
       await rm(join(root, file.path));
       await http().get(`/jobs/${job.jobId}/files/${fileId}/download`).set(asA).expect(404);
     });
