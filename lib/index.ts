@@ -44,6 +44,7 @@ export {
   UnknownJobError,
   JobNotFoundError,
   JobStateConflictError,
+  JobFileNotFoundError,
   JobFencedError,
   JobInterruptedError,
   ManagedJobsConfigurationError,
@@ -52,3 +53,6 @@ export {
 export type { StorageDriver } from './storage/storage-driver.interface.js';
 export { LocalStorageDriver, UnsafeFilePathError } from './storage/local-storage.driver.js';
 export { InvalidFileNameError } from './storage/file-names.js';
+export { ManagedJobFilesService, type OpenedJobFile } from './files/managed-job-files.service.js';
+export { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
+export type { JobResponse, JobFileResponse } from './http/job-responses.js';

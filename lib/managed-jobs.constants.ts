@@ -10,3 +10,5 @@ export const STORAGE_DRIVER = Symbol.for('nestjs-managed-jobs:storage');
 export const NOTIFY_CHANNEL = 'managed_jobs';
 /** Postgres channel on which job events travel to the gateways of other processes. */
 export const EVENTS_CHANNEL = 'managed_jobs_events';
+/** Injection token of the bundled controller's path prefix (`http.path`), applied before routes are registered. */
+export const HTTP_CONTROLLER_PATH = Symbol.for('nestjs-managed-jobs:http-path');

@@ -25,3 +25,8 @@ export const SQLITE_MEMORY = () =>
   `nestjs-managed-jobs needs a SQLite file, not ':memory:': the worker opens its own connection so it never sees a caller's uncommitted transaction.`;
 export const UNSAFE_FILE_PATH = (path: string) => `The file path "${path}" is outside the storage root.`;
 export const INVALID_FILE_NAME = (name: string) => `"${name}" is not a valid file name.`;
+export const JOB_FILE_NOT_FOUND = (jobId: string, fileId: string) => `File ${fileId} of managed job ${jobId} was not found or has expired.`;
+export const SCHEDULER_MISSING = () =>
+  `ScheduleModule.forRoot() is not imported, so the daily file expiry does not run. Import it in your app module, or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
+export const CRON_MISSING = () =>
+  `The 'cron' package (a dependency of @nestjs/schedule) cannot be loaded from nestjs-managed-jobs, so the daily file expiry does not run. Add 'cron' to your dependencies.`;

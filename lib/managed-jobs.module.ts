@@ -17,6 +17,10 @@ import { createJobStore } from './store/job-store.factory.js';
 import { LocalStorageDriver } from './storage/local-storage.driver.js';
 import { JobEventsRelay } from './gateway/job-events.relay.js';
 import { ManagedJobsGateway } from './gateway/managed-jobs.gateway.js';
+import { ManagedJobFilesService } from './files/managed-job-files.service.js';
+import { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
+import { ManagedJobsScheduler } from './maintenance/managed-jobs.scheduler.js';
+import { managedJobsHttpParts } from './http/managed-jobs-http.parts.js';
 
 type Extras = typeof OPTIONS_TYPE;
 
@@ -28,7 +32,8 @@ type Extras = typeof OPTIONS_TYPE;
 export class ManagedJobsModule extends ConfigurableModuleClass {
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     const gateway = options.gateway ?? options.broadcasting?.enabled ?? true;
-    return ManagedJobsModule.withCore(super.forRoot(options), { ...options, gateway });
+    const controller = options.controller ?? options.http?.enabled ?? false;
+    return ManagedJobsModule.withCore(super.forRoot(options), { ...options, gateway, controller });
   }
 
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
@@ -65,13 +70,18 @@ export class ManagedJobsModule extends ConfigurableModuleClass {
       JobRunnerService,
       JobEventsRelay,
       ...(extras.gateway ? [ManagedJobsGateway] : []),
+      ManagedJobFilesService,
+      ManagedJobsMaintenanceService,
+      ManagedJobsScheduler,
     ];
+    const http = extras.controller ? managedJobsHttpParts() : { controllers: [], providers: [] };
     return {
       ...definition,
       global: extras.isGlobal ?? true,
       imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
-      providers: [...(definition.providers ?? []), ...providers],
-      exports: [JobRunnerService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
+      controllers: [...(definition.controllers ?? []), ...http.controllers],
+      providers: [...(definition.providers ?? []), ...providers, ...http.providers],
+      exports: [JobRunnerService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
     };
   }
 }

@@ -1,6 +1,7 @@
 import {
   INVALID_PAYLOAD,
   JOB_FENCED,
+  JOB_FILE_NOT_FOUND,
   JOB_NOT_FOUND,
   JOB_NOT_RETRYABLE,
   JOB_NOT_STOPPABLE,
@@ -42,6 +43,17 @@ export class JobNotFoundError extends ManagedJobsError {
   override readonly name = 'JobNotFoundError';
   constructor(readonly jobId: string) {
     super(JOB_NOT_FOUND(jobId));
+  }
+}
+
+/** No such file, it expired, or its job is not found in scope. */
+export class JobFileNotFoundError extends ManagedJobsError {
+  override readonly name = 'JobFileNotFoundError';
+  constructor(
+    readonly jobId: string,
+    readonly fileId: string,
+  ) {
+    super(JOB_FILE_NOT_FOUND(jobId, fileId));
   }
 }
 

@@ -56,9 +56,12 @@ export interface BroadcastingOptions {
 }
 
 export interface ScheduleOptions {
-  /** Run the daily file-expiry job. @default true */
+  /**
+   * Run the daily maintenance (file expiry, then pruning when `retentionDays` is set) through the
+   * app's `ScheduleModule.forRoot()`. @default true
+   */
   enabled?: boolean;
-  /** Local time of day (`HH:mm`) the expiry runs. @default '22:00' */
+  /** Local time of day (`HH:mm`) the daily maintenance runs. @default '22:00' */
   expireFilesAt?: string;
 }
 

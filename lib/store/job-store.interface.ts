@@ -104,8 +104,20 @@ export interface JobStore {
   /** Expired, not yet deleted files, oldest first. */
   expiredFiles(limit: number): Promise<ManagedJobFileEntity[]>;
   markFilesDeleted(fileIds: string[]): Promise<number>;
-  /** Delete finished jobs that finished more than `olderThanDays` ago; returns how many. */
-  pruneFinished(olderThanDays: number, limit: number): Promise<number>;
+  /** Up to `limit` ids of jobs that finished more than `olderThanDays` ago, oldest first. */
+  prunableJobs(olderThanDays: number, limit: number): Promise<string[]>;
+  /** The not yet deleted files (expired or not) of these jobs. */
+  filesOfJobs(jobIds: string[]): Promise<ManagedJobFileEntity[]>;
+  /**
+   * Delete these jobs if they are still finished more than `olderThanDays` ago (a job retried in
+   * between is kept); their files, steps and attempts cascade. Returns how many.
+   */
+  pruneFinished(jobIds: string[], olderThanDays: number): Promise<number>;
+  /**
+   * Run `fn` only if no other holder of `key` runs it now: a session advisory lock on a dedicated
+   * connection on PostgreSQL (any number of servers), an in-process lock on SQLite (one host).
+   */
+  runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
   /** Wake-up hints from other processes (PostgreSQL LISTEN); a no-op on SQLite. */
   listen(onNotify: (payload: string) => void): Promise<void>;
   /** Send a job event to the other processes (PostgreSQL NOTIFY, under 8000 bytes); a no-op on SQLite. */

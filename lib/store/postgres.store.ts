@@ -21,6 +21,11 @@ import { JobStatus } from '../enums/job-status.enum.js';
 
 /** `timestamp` (OID 1114) values are UTC; parse them as such whatever the process time zone. */
 const TIMESTAMP_OID = 1114;
+/**
+ * `jsonb` (OID 3802) arrives as text and is parsed once by the row mapper, as on SQLite: parsed
+ * here too, a job result that is a JSON string (`"done"`) was parsed twice and broke every read.
+ */
+const JSONB_OID = 3802;
 
 /**
  * PostgreSQL store. Queries go straight to the TypeORM data source's `pg` pool (no query runner,
@@ -40,7 +45,7 @@ export class PostgresJobStore implements JobStore {
     const pgTypes = (this.driver.postgres as typeof pg).types;
     this.types = {
       getTypeParser: ((oid: number, format?: any) =>
-        oid === TIMESTAMP_OID ? (v: string) => v : pgTypes.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+        oid === TIMESTAMP_OID || oid === JSONB_OID ? (v: string) => v : pgTypes.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
     };
   }
 
@@ -158,9 +163,18 @@ export class PostgresJobStore implements JobStore {
     return (await pool.query(q.text, q.values)).rowCount ?? 0;
   }
 
-  async pruneFinished(olderThanDays: number, limit: number): Promise<number> {
+  async prunableJobs(olderThanDays: number, limit: number): Promise<string[]> {
+    return (await this.query(sql.prunableJobs(olderThanDays, limit))).map((r) => r.job_id);
+  }
+
+  async filesOfJobs(jobIds: string[]): Promise<ManagedJobFileEntity[]> {
+    return jobIds.length ? (await this.query(sql.filesOfJobs(jobIds))).map(toFile) : [];
+  }
+
+  async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
+    if (!jobIds.length) return 0;
     const pool: pg.Pool = this.driver.master;
-    const q = sql.pruneFinished(olderThanDays, limit);
+    const q = sql.pruneFinished(jobIds, olderThanDays);
     return (await pool.query(q.text, q.values)).rowCount ?? 0;
   }
 
@@ -176,6 +190,33 @@ export class PostgresJobStore implements JobStore {
 
   listenEvents(onEvent: (payload: string) => void): Promise<void> {
     return this.listenOn(EVENTS_CHANNEL, onEvent);
+  }
+
+  /**
+   * A session advisory lock on one pooled connection kept for the whole run: whoever holds it
+   * runs, the others skip. If this process dies, its connection closes and the lock goes with it.
+   */
+  async runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    const pool: pg.Pool = this.driver.master;
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      const lock = sql.tryAdvisoryLock(key);
+      const [row] = (await client.query(lock.text, lock.values)).rows;
+      if (!row?.acquired) return { acquired: false };
+      try {
+        return { acquired: true, value: await fn() };
+      } finally {
+        const unlock = sql.advisoryUnlock(key);
+        await client.query(unlock.text, unlock.values).catch((error: Error) => (broken = error));
+      }
+    } catch (error) {
+      broken ??= error as Error;
+      throw error;
+    } finally {
+      // A client whose unlock failed is destroyed rather than reused, which releases the lock.
+      client.release(broken);
+    }
   }
 
   /** LISTEN on a dedicated connection (not from the pool), reconnecting with jittered backoff. */

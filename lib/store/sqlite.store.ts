@@ -22,6 +22,9 @@ import * as sql from './sql/sqlite.sql.js';
 /** How long a write may keep meeting a lock held by another connection before it gives up. */
 const BUSY_DEADLINE_MS = 30_000;
 
+/** `runExclusive` keys held in this process (database file + key). */
+const heldLocks = new Set<string>();
+
 /**
  * SQLite store on its own connection to the app's database file.
  *
@@ -273,8 +276,30 @@ export class SqliteJobStore implements JobStore {
     return this.write(() => fileIds.reduce((n, id) => n + mark.run(id).changes, 0));
   }
 
-  async pruneFinished(olderThanDays: number, limit: number): Promise<number> {
-    return this.write(() => this.stmt(sql.PRUNE_FINISHED).run(olderThanDays, limit).changes);
+  async prunableJobs(olderThanDays: number, limit: number): Promise<string[]> {
+    return (this.stmt(sql.PRUNABLE_JOBS).all(olderThanDays, limit) as any[]).map((r) => r.job_id);
+  }
+
+  async filesOfJobs(jobIds: string[]): Promise<ManagedJobFileEntity[]> {
+    const files = this.stmt(sql.FILES_OF_JOB);
+    return jobIds.flatMap((id) => (files.all(id) as any[]).map(toFile));
+  }
+
+  async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
+    const prune = this.stmt(sql.PRUNE_FINISHED);
+    return this.write(() => jobIds.reduce((n, id) => n + prune.run(id, olderThanDays).changes, 0));
+  }
+
+  /** SQLite is single-host: a lock per database file shared by every app of this process. */
+  async runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    const lockKey = `${this.db.name}\0${key}`;
+    if (heldLocks.has(lockKey)) return { acquired: false };
+    heldLocks.add(lockKey);
+    try {
+      return { acquired: true, value: await fn() };
+    } finally {
+      heldLocks.delete(lockKey);
+    }
   }
 
   /** SQLite has no NOTIFY: other processes are found by polling. */

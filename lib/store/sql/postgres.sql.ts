@@ -343,11 +343,10 @@ export function markFilesDeleted(fileIds: string[]): Sql {
   };
 }
 
-export function pruneFinished(olderThanDays: number, limit: number): Sql {
+export function prunableJobs(olderThanDays: number, limit: number): Sql {
   return {
-    text: `DELETE FROM managed_jobs WHERE job_id IN (
-      SELECT job_id FROM managed_jobs WHERE status IN ('completed', 'failed', 'stopped')
-        AND finished_at < ${NOW} - make_interval(days => $1::int) LIMIT $2)`,
+    text: `SELECT job_id FROM managed_jobs WHERE status IN ('completed', 'failed', 'stopped')
+      AND finished_at < ${NOW} - make_interval(days => $1::int) ORDER BY finished_at LIMIT $2`,
     values: [olderThanDays, limit],
   };
 }
@@ -355,4 +354,28 @@ export function pruneFinished(olderThanDays: number, limit: number): Sql {
 /** A NOTIFY that any connection may send; payloads must stay under PostgreSQL's 8000 bytes. */
 export function notify(channel: string, payload: string): Sql {
   return { text: `SELECT pg_notify($1, $2)`, values: [channel, payload] };
+}
+
+export function filesOfJobs(jobIds: string[]): Sql {
+  return {
+    text: `SELECT * FROM managed_job_files WHERE job_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
+    values: [jobIds],
+  };
+}
+
+export function pruneFinished(jobIds: string[], olderThanDays: number): Sql {
+  return {
+    text: `DELETE FROM managed_jobs WHERE job_id = ANY($1::uuid[]) AND status IN ('completed', 'failed', 'stopped')
+      AND finished_at < ${NOW} - make_interval(days => $2::int)`,
+    values: [jobIds, olderThanDays],
+  };
+}
+
+/** Session-level, so it is held across the statements of a run on one dedicated connection. */
+export function tryAdvisoryLock(key: string): Sql {
+  return { text: `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS acquired`, values: [key] };
+}
+
+export function advisoryUnlock(key: string): Sql {
+  return { text: `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, values: [key] };
 }

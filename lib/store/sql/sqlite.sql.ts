@@ -131,6 +131,9 @@ export const LIST_ALL_FILES = `SELECT * FROM managed_job_files WHERE job_id = ? 
 export const FIND_FILE = `SELECT * FROM managed_job_files WHERE job_id = ? AND job_file_id = ? AND deleted_at IS NULL AND expires_at > ${NOW}`;
 export const EXPIRED_FILES = `SELECT * FROM managed_job_files WHERE deleted_at IS NULL AND expires_at <= ${NOW} ORDER BY expires_at LIMIT ?`;
 export const MARK_FILE_DELETED = `UPDATE managed_job_files SET deleted_at = ${NOW} WHERE job_file_id = ? AND deleted_at IS NULL`;
-export const PRUNE_FINISHED = `DELETE FROM managed_jobs WHERE job_id IN (
-    SELECT job_id FROM managed_jobs WHERE status IN ('completed', 'failed', 'stopped')
-      AND finished_at < strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d days', ?)) LIMIT ?)`;
+const OLDER_THAN_DAYS = `finished_at < strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d days', ?))`;
+export const PRUNABLE_JOBS = `SELECT job_id FROM managed_jobs WHERE status IN ('completed', 'failed', 'stopped')
+  AND ${OLDER_THAN_DAYS} ORDER BY finished_at LIMIT ?`;
+export const FILES_OF_JOB = `SELECT * FROM managed_job_files WHERE job_id = ? AND deleted_at IS NULL`;
+export const PRUNE_FINISHED = `DELETE FROM managed_jobs WHERE job_id = ? AND status IN ('completed', 'failed', 'stopped')
+  AND ${OLDER_THAN_DAYS}`;
