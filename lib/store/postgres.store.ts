@@ -112,7 +112,7 @@ export class PostgresJobStore implements JobStore {
 
   async loadSteps(jobId: string): Promise<Map<string, unknown>> {
     const rows = await this.query(sql.loadSteps(jobId));
-    return new Map(rows.map((r) => [r.name, r.result]));
+    return new Map(rows.map((r) => [r.name, r.result === null ? null : JSON.parse(r.result)]));
   }
 
   async saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
