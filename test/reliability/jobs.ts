@@ -7,6 +7,8 @@ import { ManagedJob, type ManagedJobHandler } from '../../lib/index.js';
 
 export interface WorkPayload {
   ms?: number;
+  /** Work time of the first claim only. */
+  firstRunMs?: number;
   steps?: number;
   cooperative?: boolean;
   saveState?: boolean;

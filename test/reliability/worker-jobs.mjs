@@ -21,7 +21,8 @@ export async function defineTestJobs(lib, config) {
   const effects = await openEffects(config);
 
   /**
-   * payload: { ms: total work time, steps: progress/state writes along the way, cooperative:
+   * payload: { ms: total work time, firstRunMs: work time of the first claim only (a run to
+   * interrupt, whose re-run is short), steps: progress/state writes along the way, cooperative:
    * return early when ctx.signal aborts (default true), saveState: checkpoint at every step,
    * swallowFenced: keep going after a fenced write (to exercise every write of a zombie) }.
    */
@@ -29,10 +30,11 @@ export async function defineTestJobs(lib, config) {
     const p = ctx.payload ?? {};
     const steps = Math.max(1, p.steps ?? 1);
     const cooperative = p.cooperative ?? true;
+    const ms = ctx.job.fence === 1 && p.firstRunMs ? p.firstRunMs : p.ms;
     await effects.record(ctx, workerId, 'start');
     for (let i = 1; i <= steps; i++) {
       if (cooperative && ctx.signal.aborted) return { interrupted: true };
-      if (p.ms) await sleep(p.ms / steps);
+      if (ms) await sleep(ms / steps);
       await ctx.updateProgress((i / steps) * 100, `step ${i} of ${steps} on ${workerId}`);
       if (p.saveState) {
         try {
