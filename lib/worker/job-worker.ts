@@ -89,7 +89,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!this.options.worker.enabled) return;
     this.started = true;
     const { pollIntervalMs, heartbeatIntervalMs, reaperIntervalMs } = this.options.worker;
-    this.every(pollIntervalMs, () => this.wake(true));
+    // The poll timer is the one timer left referenced: a running worker keeps its process alive,
+    // as an HTTP server does. With every timer unref'd, a worker-only process (an application
+    // context, no server) on SQLite exited right after boot, and one on PostgreSQL exited when an
+    // outage closed its connections while idle. Shutdown clears it like the others.
+    this.every(pollIntervalMs, () => this.wake(true), true);
     this.heartbeatTimer = this.every(heartbeatIntervalMs, () => this.once('heartbeat', () => this.heartbeat()));
     this.every(reaperIntervalMs, () => this.once('reap', () => this.reap()));
     void this.store.listen((payload) => this.onNotify(payload)).catch((error) => {
@@ -98,9 +102,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.wake(true);
   }
 
-  private every(ms: number, fn: () => void): NodeJS.Timeout {
+  private every(ms: number, fn: () => void, keepAlive = false): NodeJS.Timeout {
     const timer = setInterval(fn, ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
     this.timers.push(timer);
     return timer;
   }
