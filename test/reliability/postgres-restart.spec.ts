@@ -42,7 +42,9 @@ describe('PostgreSQL restart under running workers', () => {
     const doneBefore = await countWhere(s.ds, `status = 'completed'`);
     const stoppedAt = Date.now();
     await server.stop();
-    await sleep(3000);
+    // Down for longer than the lease: in-flight runs lose their leases and their outcome writes
+    // give up, the hardest case (a shorter outage, measured at ~3 s, re-ran nothing).
+    await sleep(6500);
     await server.start();
     const restartedAt = Date.now();
     // Recovered: completions flow again (the spec's own pool reconnects as the workers' do).
