@@ -55,6 +55,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Runs whose outcome is being written; their leases are still renewed. */
   private readonly finishing = new Map<string, RunRef>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Kept apart from `timers`: leases must be renewed until the shutdown has handed every run back. */
+  private heartbeatTimer?: NodeJS.Timeout;
   private readonly completions: Array<{ completion: Completion; resolve: (job: ManagedJobEntity | null) => void }> = [];
   private completing = false;
   private started = false;
@@ -94,8 +96,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     this.started = true;
     const { pollIntervalMs, heartbeatIntervalMs, reaperIntervalMs } = this.options.worker;
-    this.every(pollIntervalMs, () => this.wake(true));
-    this.every(heartbeatIntervalMs, () => this.once('heartbeat', () => this.heartbeat()));
+    // The poll timer is the one timer left referenced: a running worker keeps its process alive,
+    // as an HTTP server does. With every timer unref'd, a worker-only process (an application
+    // context, no server) on SQLite exited right after boot, and one on PostgreSQL exited when an
+    // outage closed its connections while idle. Shutdown clears it like the others.
+    this.every(pollIntervalMs, () => this.wake(true), true);
+    this.heartbeatTimer = this.every(heartbeatIntervalMs, () => this.once('heartbeat', () => this.heartbeat()));
     this.every(reaperIntervalMs, () => this.once('reap', () => this.reap()));
     void this.store.listen((payload) => this.onNotify(payload)).catch((error) => {
       this.logger.warn(`Could not LISTEN on ${NOTIFY_CHANNEL}: ${(error as Error).message}; polling only.`);
@@ -103,10 +109,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.wake(true);
   }
 
-  private every(ms: number, fn: () => void): void {
+  private every(ms: number, fn: () => void, keepAlive = false): NodeJS.Timeout {
     const timer = setInterval(fn, ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
     this.timers.push(timer);
+    return timer;
   }
 
   /** Run a periodic task unless its previous run is still going (a slow database must not pile them up). */
@@ -155,8 +162,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
           }
           const jobs = await this.store.claim(queue, this.types, free, this.id, this.options.worker.leaseMs);
           if (this.stopping) {
-            // Shutdown began while this claim was in flight: give the jobs straight back.
-            await this.store.release(jobs.map((j) => ({ jobId: j.jobId, fence: j.fence })));
+            // The shutdown began while this claim was in flight: run nothing new, hand them back.
+            await this.handBack(jobs.map((j) => ({ jobId: j.jobId, fence: j.fence })));
             break;
           }
           for (const job of jobs) this.start(job);
@@ -376,7 +383,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started || this.stopping) return;
     this.stopping = true;
-    for (const timer of this.timers) clearInterval(timer);
+    // Stop polling and reaping, but keep renewing leases while runs finish: with
+    // shutdownTimeoutMs > leaseMs, a silent heartbeat let other workers' reapers take (and re-run)
+    // jobs still running here (found by test/reliability: outcome `lost` instead of `released`).
+    for (const timer of this.timers) if (timer !== this.heartbeatTimer) clearInterval(timer);
     const handlers = () => [...this.running.values()].map((r) => r.handler);
     await withTimeout(Promise.all(handlers()), this.options.worker.shutdownTimeoutMs);
     if (this.running.size) {
@@ -385,20 +395,24 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     // Whatever is still running, and whatever finished after the abort, goes back to the queue.
     const unfinished = [...this.running.values()].filter((r) => r.ctx?.interruption?.reason === 'shutdown' || !r.ctx);
-    const handedBack = unfinished.map((r) => ({ jobId: r.job.jobId, fence: r.job.fence }));
-    if (handedBack.length) {
-      try {
-        const released = await this.persist(() => this.store.release(handedBack));
-        this.logger.log(`Handed ${released.length} unfinished job(s) back to the queue.`);
-      } catch (error) {
-        this.logger.error(`Could not hand jobs back (${(error as Error).message}); they return when their lease runs out.`);
-      }
-    }
+    await this.handBack(unfinished.map((r) => ({ jobId: r.job.jobId, fence: r.job.fence })));
     for (const run of unfinished) {
       clearTimeout(run.timeout);
       this.running.delete(run.job.jobId);
     }
     await Promise.allSettled([...this.inFlight]);
+    clearInterval(this.heartbeatTimer);
+  }
+
+  /** Shutdown: runs this worker will not finish go back to the queue without using up a try. */
+  private async handBack(runs: RunRef[]): Promise<void> {
+    if (!runs.length) return;
+    try {
+      const released = await this.persist(() => this.store.release(runs));
+      this.logger.log(`Handed ${released.length} unfinished job(s) back to the queue.`);
+    } catch (error) {
+      this.logger.error(`Could not hand jobs back (${(error as Error).message}); they return when their lease runs out.`);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
