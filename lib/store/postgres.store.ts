@@ -61,7 +61,7 @@ export class PostgresJobStore implements JobStore {
 
   async insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin = ''): Promise<ManagedJobEntity[]> {
     const queues = [...new Set(jobs.map((j) => j.queue))].join(',');
-    const q = sql.insertJobs(jobs, NOTIFY_CHANNEL, `d:${queues}:${wakeOrigin}`);
+    const q = sql.insertJobs(jobs, NOTIFY_CHANNEL, `d:${queues}|${wakeOrigin}`);
     const rows = manager ? await manager.query(q.text, q.values) : await this.query(q);
     return rows.map(toJob);
   }

@@ -128,10 +128,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     void promise.finally(() => this.inFlight.delete(promise));
   }
 
-  /** `d:<queues>:<origin>` (jobs were queued) or `s:<jobId>` (a stop was requested). */
+  /**
+   * `d:<queues>|<origin>` (jobs were queued; worker ids contain ':', hence '|') or `s:<jobId>`
+   * (a stop was requested).
+   */
   private onNotify(payload: string): void {
     if (payload.startsWith('s:')) return this.onStopRequested(payload.slice(2));
-    const [, queues = '', origin = ''] = payload.split(':');
+    const rest = payload.slice(2);
+    const bar = rest.indexOf('|');
+    const queues = bar < 0 ? rest : rest.slice(0, bar);
+    const origin = bar < 0 ? '' : rest.slice(bar + 1);
     if (origin && origin === this.id) return; // woken directly at dispatch
     if (queues && !queues.split(',').some((q) => this.options.worker.queues.includes(q))) return;
     this.wake(true);
