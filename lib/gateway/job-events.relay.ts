@@ -13,15 +13,17 @@ import { encodeRelayMessage } from './relay-message.js';
  * `managed_jobs_events`), so a worker-only process reaches the sockets of the web processes.
  * Runs in every process on PostgreSQL with broadcasting on, gateway or not; a no-op on SQLite.
  *
- * Events are sent one after another on the pool, so they are committed (and delivered) in the
- * order they happened. The worker publishes only after a successful, fenced write, so a zombie
+ * Events are buffered and sent in order, many per statement: while one batch is in flight the
+ * next accumulates, so a busy worker pays one round trip per batch rather than one per event
+ * (one per event would add two round trips per job, started and completed, to the hot path). The worker publishes only after a successful, fenced write, so a zombie
  * worker's late writes never reach a browser.
  */
 @Injectable()
 export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ManagedJobs');
   private unsubscribe?: () => void;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly buffer: string[] = [];
+  private flushing?: Promise<void>;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -42,15 +44,24 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   private relay(event: ManagedJobEvent): void {
     const name = broadcastEventName(event.name);
     const message = encodeRelayMessage(this.origin, name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
-    this.chain = this.chain.then(() =>
-      this.store.publishEvent(message).catch((error) => {
-        this.logger.warn(`Could not relay ${name} of job ${event.job.jobId}: ${(error as Error).message}`);
-      }),
-    );
+    this.buffer.push(message);
+    this.flushing ??= this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.buffer.length) {
+      const batch = this.buffer.splice(0, 500);
+      try {
+        await this.store.publishEvents(batch);
+      } catch (error) {
+        this.logger.warn(`Could not relay ${batch.length} job event(s): ${(error as Error).message}`);
+      }
+    }
+    this.flushing = undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
-    await this.chain;
+    await this.flushing;
   }
 }

@@ -120,8 +120,8 @@ export interface JobStore {
   runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
   /** Wake-up hints from other processes (PostgreSQL LISTEN); a no-op on SQLite. */
   listen(onNotify: (payload: string) => void): Promise<void>;
-  /** Send a job event to the other processes (PostgreSQL NOTIFY, under 8000 bytes); a no-op on SQLite. */
-  publishEvent(payload: string): Promise<void>;
+  /** Send job events to the other processes, in order (PostgreSQL NOTIFY, each under 8000 bytes); a no-op on SQLite. */
+  publishEvents(payloads: string[]): Promise<void>;
   /** Receive the job events of other processes (PostgreSQL LISTEN); a no-op on SQLite. */
   listenEvents(onEvent: (payload: string) => void): Promise<void>;
   close(): Promise<void>;

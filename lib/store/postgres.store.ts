@@ -183,9 +183,9 @@ export class PostgresJobStore implements JobStore {
     return this.listenOn(NOTIFY_CHANNEL, onNotify, () => onNotify('d:')); // anything dispatched while we were away
   }
 
-  /** Broadcast a job event to every process that called `listenEvents` (NOTIFY, delivered in commit order). */
-  async publishEvent(payload: string): Promise<void> {
-    await this.query(sql.notify(EVENTS_CHANNEL, payload));
+  /** Broadcast job events to every process that called `listenEvents`, in order, in one round trip. */
+  async publishEvents(payloads: string[]): Promise<void> {
+    await this.query(sql.notifyMany(EVENTS_CHANNEL, payloads));
   }
 
   listenEvents(onEvent: (payload: string) => void): Promise<void> {

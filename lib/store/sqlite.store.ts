@@ -306,7 +306,7 @@ export class SqliteJobStore implements JobStore {
   async listen(): Promise<void> {}
 
   /** SQLite has no cross-process channel: events are delivered in-process only. */
-  async publishEvent(): Promise<void> {}
+  async publishEvents(): Promise<void> {}
 
   async listenEvents(): Promise<void> {}
 

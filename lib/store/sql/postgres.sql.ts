@@ -351,9 +351,13 @@ export function prunableJobs(olderThanDays: number, limit: number): Sql {
   };
 }
 
-/** A NOTIFY that any connection may send; payloads must stay under PostgreSQL's 8000 bytes. */
-export function notify(channel: string, payload: string): Sql {
-  return { text: `SELECT pg_notify($1, $2)`, values: [channel, payload] };
+/**
+ * Many NOTIFYs in one statement, delivered in array order (unnest yields rows in order, and a
+ * transaction's notifications arrive in the order they were sent). Each payload must stay under
+ * PostgreSQL's 8000 bytes.
+ */
+export function notifyMany(channel: string, payloads: string[]): Sql {
+  return { text: `SELECT pg_notify($1, m) FROM unnest($2::text[]) AS m`, values: [channel, payloads] };
 }
 
 export function filesOfJobs(jobIds: string[]): Sql {
