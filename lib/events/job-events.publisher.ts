@@ -25,8 +25,7 @@ export class JobEventsPublisher {
   publish(event: ManagedJobEvent): void {
     if (this.emitter) {
       try {
-        const result: unknown = this.emitter.emit(event.name, event);
-        void result;
+        this.emitter.emit(event.name, event);
       } catch (error) {
         this.logger.error(`A listener of ${event.name} threw: ${(error as Error).message}`, (error as Error).stack);
       }

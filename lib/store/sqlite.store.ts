@@ -77,10 +77,6 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  private async read<T>(fn: () => T): Promise<T> {
-    return fn();
-  }
-
   async insert(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
     const params = (j: NewJob) => [
       j.jobId,
@@ -114,15 +110,9 @@ export class SqliteJobStore implements JobStore {
 
   async list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }> {
     const { where, values } = sql.listJobs(filter);
-    return this.read(() => {
-      const rows = this.stmt(`SELECT * FROM managed_jobs ${where} ORDER BY job_id DESC LIMIT ? OFFSET ?`).all(
-        ...values,
-        filter.limit,
-        filter.offset,
-      );
-      const { total } = this.stmt(`SELECT count(*) AS total FROM managed_jobs ${where}`).get(...values) as any;
-      return { rows: rows.map((r) => toJob(r as any)), total: Number(total) };
-    });
+    const rows = this.stmt(`SELECT * FROM managed_jobs ${where} ORDER BY job_id DESC LIMIT ? OFFSET ?`).all(...values, filter.limit, filter.offset);
+    const { total } = this.stmt(`SELECT count(*) AS total FROM managed_jobs ${where}`).get(...values) as any;
+    return { rows: rows.map((r) => toJob(r as any)), total: Number(total) };
   }
 
   async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
