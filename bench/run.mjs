@@ -6,6 +6,8 @@
  *   npm run bench              full: 3 repetitions, issue-6 sizes
  *   npm run bench -- --quick   1 repetition, smaller sizes (a few minutes)
  *   options: --reps=N  --only=drain10,latencyIn,...  --contenders=ours-pg,bullmq,...  --no-write
+ *            --durable (PostgreSQL with synchronous_commit on; default off, see lib/services.mjs)
+ *            --profile (CPU profiles of the children in bench/.work/profiles, open in Chrome DevTools)
  *
  * It starts a throw-away PostgreSQL and a Redis server, runs every (scenario, contender) in a fresh
  * child process under the same Node 22 runtime (the `node` devDependency of bench/), and prints
@@ -32,8 +34,8 @@ const reps = Number(flag('reps') ?? (quick ? 1 : 3));
 const POOL_SIZE = 10;
 
 const sizes = quick
-  ? { single: 2_000, bulk: 20_000, drain: 5_000, latency: 200, progress: 100_000, memory: 50_000, capMs: 25_000 }
-  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, capMs: 60_000 };
+  ? { single: 2_000, bulk: 20_000, drain: 10_000, latency: 200, progress: 100_000, memory: 50_000, capMs: 25_000 }
+  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, capMs: 30_000 };
 
 /** Contenders; `worker: false` marks the variants that differ only in the worker (enqueue runs once per library). */
 const CONTENDERS = [
@@ -56,7 +58,7 @@ const SCENARIOS = [
   { id: 'latencyIn', label: `Start latency in-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: false }, who: all, percentiles: true },
   { id: 'latencyX', label: `Start latency cross-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: true }, who: all, percentiles: true },
   { id: 'progress', label: `${sizes.progress.toLocaleString('en')} updateProgress calls: extra wall time, ms`, scenario: 'progress', better: 'lower', params: { calls: sizes.progress, capMs: 120_000 }, who: (c) => c.contender === 'ours' || c.contender === 'bullmq' },
-  { id: 'memory', label: `Worker RSS growth draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 180_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id) },
+  { id: 'memory', label: `Worker RSS growth draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
 ];
 
 const onlyScenarios = flag('only')?.split(',');
@@ -80,7 +82,8 @@ function versionOf(pkg, from = here) {
 
 function runChild(spec, timeoutMs) {
   return new Promise((resolve) => {
-    const child = spawn(node22, ['--expose-gc', path.join(here, 'child.mjs'), JSON.stringify(spec)], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'] });
+    const profile = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, '.work', 'profiles')}`, `--cpu-prof-name=${spec.contender}-${spec.db}-${spec.variant}-${spec.scenario}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(node22, ['--expose-gc', ...profile, path.join(here, 'child.mjs'), JSON.stringify(spec)], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -118,12 +121,12 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 const results = {}; // results[scenarioId][contenderId] = [rep results]
 let reference;
 try {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  [pg, redis] = await Promise.all([startPostgres({ durable: Boolean(flag('durable')) }), startRedis()]);
   const runtime = execSync(`"${node22}" --version`, { encoding: 'utf8' }).trim();
   console.log(`PostgreSQL ${pg.version} on :${pg.port}, Redis ${redis.version} on :${redis.port}; every contender runs under Node ${runtime} (bench/node_modules/node)`);
 
   const refDb = await pg.createDatabase();
-  reference = await measureCommitRate(pg, refDb, POOL_SIZE, quick ? 3000 : 5000);
+  reference = flag('no-reference') ? { clients: POOL_SIZE, commitsPerSecond: NaN } : await measureCommitRate(pg, refDb, POOL_SIZE, quick ? 3000 : 5000);
   await pg.dropDatabase(refDb);
   console.log(`Reference: PostgreSQL single-row INSERT autocommits with ${POOL_SIZE} clients: ${Math.round(reference.commitsPerSecond)}/s`);
 
@@ -133,6 +136,7 @@ try {
 
   for (let rep = 0; rep < reps; rep++) {
     for (const s of scenarios) {
+      if (s.maxReps && rep >= s.maxReps) continue; // memory: one long run is enough (and saves ~6 min a repetition)
       const who = contenders.filter(s.who);
       // Rotate the order every repetition so drift on a shared machine does not favour anyone.
       const order = who.map((_, i) => who[(i + rep) % who.length]);
@@ -172,6 +176,7 @@ try {
     reps,
     sizes,
     poolSize: POOL_SIZE,
+    durable: Boolean(flag('durable')),
     machine,
     durationS: Math.round((Date.now() - started) / 1000),
     versions: {

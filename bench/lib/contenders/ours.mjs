@@ -14,7 +14,8 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 // bench/'s own better-sqlite3, built for the bench Node runtime (the root's is built for Node 20).
 import BetterSqlite3 from 'better-sqlite3';
 
-const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/index.js');
+// NMJ_BENCH_DIST: another build of the library (A/B comparisons of hot-path changes).
+const dist = process.env.NMJ_BENCH_DIST ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/index.js');
 const { ManagedJobsModule, ManagedJob, JobRunnerService, managedJobsMigrations } = await import(pathToFileURL(dist).href);
 
 export const description = 'nestjs-managed-jobs (dist/), Nest app context, full lifecycle record + attempts ledger';
