@@ -1,7 +1,7 @@
 /**
  * pg-boss on PostgreSQL. Defaults: one job per fetch, a 2 s polling interval, `localConcurrency`
- * set to the scenario's concurrency. Tuned (its documented knobs): a NOTIFY-enabled queue (wakes
- * at once), the minimum 0.5 s poll, and batches: 2 local workers each fetching `concurrency / 2`
+ * set to the scenario's concurrency. Tuned (its documented knobs): LISTEN/NOTIFY on
+ * (`useListenNotify` + a `notify` queue: wakes at once), the minimum 0.5 s poll, and batches: 2 local workers each fetching `concurrency / 2`
  * jobs, run side by side and completed in one statement, with `burstWhenBatchFull` so a worker
  * fetches again at once while its batches come back full.
  * Completed jobs stay in its table (a record), like ours.
@@ -14,7 +14,7 @@ export const description = 'pg-boss (PostgreSQL)';
 export async function open(o) {
   const tuned = o.variant === 'tuned';
   const connectionString = o.env.pg.url;
-  const boss = new PgBoss({ connectionString, max: o.env.poolSize });
+  const boss = new PgBoss({ connectionString, max: o.env.poolSize, ...(tuned ? { useListenNotify: true } : {}) });
   boss.on('error', (e) => console.error('pg-boss error', e.message));
   await boss.start();
   if (!(await boss.getQueue('bench'))) await boss.createQueue('bench', tuned ? { notify: true } : {});
