@@ -1,0 +1,64 @@
+/**
+ * nestjs-managed-jobs, used like an app would: a Nest application context with TypeOrmModule,
+ * EventEmitterModule and ManagedJobsModule (the shipped migrations), and one no-op
+ * `@ManagedJob`. The library is the repository's built `dist/`. Decorators are applied by hand
+ * because this file is plain JavaScript.
+ */
+import 'reflect-metadata';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+// bench/'s own better-sqlite3, built for the bench Node runtime (the root's is built for Node 20).
+import BetterSqlite3 from 'better-sqlite3';
+
+// NMJ_BENCH_DIST: another build of the library (A/B comparisons of hot-path changes).
+const dist = process.env.NMJ_BENCH_DIST ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/index.js');
+const { ManagedJobsModule, ManagedJob, JobRunnerService, managedJobsMigrations } = await import(pathToFileURL(dist).href);
+
+export const description = 'nestjs-managed-jobs (dist/), Nest app context, full lifecycle record + attempts ledger';
+
+let current = async () => undefined;
+
+class BenchNoopJob {
+  handle(ctx) {
+    return current(ctx.payload, (percent) => ctx.updateProgress(percent));
+  }
+}
+Injectable()(BenchNoopJob);
+ManagedJob({ name: 'bench-noop' })(BenchNoopJob);
+
+/** @param {{ db: 'sqlite'|'postgres', env: any, worker?: { concurrency: number, handler: Function } }} o */
+export async function open(o) {
+  if (o.worker) current = o.worker.handler;
+  const typeorm =
+    o.db === 'sqlite'
+      ? { type: 'better-sqlite3', database: o.env.sqliteFile, driver: BetterSqlite3 }
+      : { type: 'postgres', host: o.env.pg.host, port: o.env.pg.port, username: o.env.pg.user, password: o.env.pg.password, database: o.env.pg.database, extra: { max: o.env.poolSize } };
+  class BenchAppModule {}
+  Module({
+    imports: [
+      TypeOrmModule.forRoot({ ...typeorm, autoLoadEntities: true, migrations: managedJobsMigrations(typeorm.type), migrationsRun: true, logging: false }),
+      EventEmitterModule.forRoot(),
+      ManagedJobsModule.forRoot({
+        worker: o.worker ? { enabled: true, concurrency: o.worker.concurrency } : { enabled: false },
+        storage: { root: path.join(o.env.tmp, 'storage') },
+      }),
+    ],
+    providers: [BenchNoopJob],
+  })(BenchAppModule);
+  const app = await NestFactory.createApplicationContext(BenchAppModule, { logger: ['error', 'warn'] });
+  const jobs = app.get(JobRunnerService);
+  const ds = app.get(getDataSourceToken());
+  return {
+    enqueue: (data) => jobs.dispatch(BenchNoopJob, data),
+    enqueueBulk: (datas) => jobs.dispatchMany(BenchNoopJob, datas.map((payload) => ({ payload }))),
+    async countDone() {
+      const [row] = await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed'`);
+      return Number(row.n);
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+/**
+ * Side-by-side benchmark: nestjs-managed-jobs (SQLite, PostgreSQL) vs BullMQ (Redis), pg-boss and
+ * graphile-worker (PostgreSQL). Run from the repository root:
+ *
+ *   npm run bench              full: 3 repetitions, issue-6 sizes
+ *   npm run bench -- --quick   1 repetition, smaller sizes (a few minutes)
+ *   options: --reps=N  --only=drain10,latencyIn,...  --contenders=ours-pg,bullmq,...  --no-write
+ *            --durable (PostgreSQL with synchronous_commit on; default off, see lib/services.mjs)
+ *            --profile (CPU profiles of the children in bench/.work/profiles, open in Chrome DevTools)
+ *
+ * It starts a throw-away PostgreSQL and a Redis server, runs every (scenario, contender) in a fresh
+ * child process under the same Node 22 runtime (the `node` devDependency of bench/), and prints
+ * and writes (bench/results/) a table of medians with the spread across repetitions and the ratio
+ * of ours to each peer within the run.
+ */
+import { spawn, execSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPostgres, startRedis } from './lib/services.mjs';
+import { measureCommitRate } from './lib/reference.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const flag = (name) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=')[1] ?? (args.includes(`--${name}`) ? true : undefined);
+const quick = Boolean(flag('quick'));
+const reps = Number(flag('reps') ?? (quick ? 1 : 3));
+const POOL_SIZE = 10;
+
+const sizes = quick
+  ? { single: 2_000, bulk: 20_000, drain: 10_000, latency: 200, progress: 100_000, memory: 50_000, capMs: 25_000 }
+  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, capMs: 30_000 };
+
+/** Contenders; `worker: false` marks the variants that differ only in the worker (enqueue runs once per library). */
+const CONTENDERS = [
+  { id: 'ours-sqlite', contender: 'ours', db: 'sqlite', variant: 'default', label: 'ours SQLite', ours: true },
+  { id: 'ours-pg', contender: 'ours', db: 'postgres', variant: 'default', label: 'ours PG', ours: true },
+  { id: 'bullmq', contender: 'bullmq', db: 'redis', variant: 'default', label: 'BullMQ' },
+  { id: 'pgboss', contender: 'pgboss', db: 'postgres', variant: 'default', label: 'pg-boss' },
+  { id: 'pgboss-tuned', contender: 'pgboss', db: 'postgres', variant: 'tuned', label: 'pg-boss tuned', workerOnly: true },
+  { id: 'graphile', contender: 'graphile', db: 'postgres', variant: 'default', label: 'graphile' },
+  { id: 'graphile-tuned', contender: 'graphile', db: 'postgres', variant: 'tuned', label: 'graphile tuned', workerOnly: true },
+];
+
+const all = () => true;
+const noWorkerOnly = (c) => !c.workerOnly;
+const SCENARIOS = [
+  { id: 'enqSingle', label: 'Enqueue one by one (10 in flight), jobs/s', scenario: 'enqueue-single', better: 'higher', params: { count: sizes.single, inFlight: 10 }, who: noWorkerOnly },
+  { id: 'enqBulk', label: 'Enqueue bulk (1,000 per call), jobs/s', scenario: 'enqueue-bulk', better: 'higher', params: { count: sizes.bulk }, who: noWorkerOnly },
+  { id: 'drain10', label: `Drain ${sizes.drain.toLocaleString('en')} jobs, c=10, jobs/s`, scenario: 'drain', better: 'higher', params: { count: sizes.drain, concurrency: 10, capMs: sizes.capMs }, who: all },
+  { id: 'drain50', label: `Drain ${sizes.drain.toLocaleString('en')} jobs, c=50, jobs/s`, scenario: 'drain', better: 'higher', params: { count: sizes.drain, concurrency: 50, capMs: sizes.capMs }, who: all },
+  { id: 'latencyIn', label: `Start latency in-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: false }, who: all, percentiles: true },
+  { id: 'latencyX', label: `Start latency cross-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: true }, who: all, percentiles: true },
+  { id: 'progress', label: `${sizes.progress.toLocaleString('en')} updateProgress calls: extra wall time, ms`, scenario: 'progress', better: 'lower', params: { calls: sizes.progress, capMs: 120_000 }, who: (c) => c.contender === 'ours' || c.contender === 'bullmq' },
+  { id: 'memory', label: `Worker RSS growth draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
+];
+
+const onlyScenarios = flag('only')?.split(',');
+const onlyContenders = flag('contenders')?.split(',');
+const scenarios = SCENARIOS.filter((s) => !onlyScenarios || onlyScenarios.includes(s.id));
+const contenders = CONTENDERS.filter((c) => !onlyContenders || onlyContenders.includes(c.id));
+
+const node22 = path.join(here, 'node_modules', 'node', 'bin', 'node');
+if (!fs.existsSync(node22)) throw new Error('bench/node_modules is missing: run `npm run bench` from the repository root (it installs them).');
+if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: build the library first (npx tsc -p tsconfig.build.json).');
+
+function versionOf(pkg, from = here) {
+  try {
+    let dir = path.dirname(createRequire(path.join(from, 'x.js')).resolve(pkg));
+    while (!fs.existsSync(path.join(dir, 'package.json')) || JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== pkg) dir = path.dirname(dir);
+    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+function runChild(spec, timeoutMs) {
+  return new Promise((resolve) => {
+    const profile = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, '.work', 'profiles')}`, `--cpu-prof-name=${spec.contender}-${spec.db}-${spec.variant}-${spec.scenario}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(node22, ['--expose-gc', ...profile, path.join(here, 'child.mjs'), JSON.stringify(spec)], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)));
+      else resolve({ error: `exit ${code}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}` });
+    });
+  });
+}
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? '?',
+  cores: os.cpus().length,
+  ramGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  loadAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+};
+
+console.log(`Bench ${quick ? '(quick)' : '(full)'}: ${reps} repetition(s); ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB; load ${machine.loadAtStart}`);
+const started = Date.now();
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'nmj-bench-'));
+let pg;
+let redis;
+const cleanup = async () => {
+  await redis?.stop().catch(() => undefined);
+  await pg?.stop().catch(() => undefined);
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+};
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+const results = {}; // results[scenarioId][contenderId] = [rep results]
+let reference;
+try {
+  [pg, redis] = await Promise.all([startPostgres({ durable: Boolean(flag('durable')) }), startRedis()]);
+  const runtime = execSync(`"${node22}" --version`, { encoding: 'utf8' }).trim();
+  console.log(`PostgreSQL ${pg.version} on :${pg.port}, Redis ${redis.version} on :${redis.port}; every contender runs under Node ${runtime} (bench/node_modules/node)`);
+
+  const refDb = await pg.createDatabase();
+  reference = flag('no-reference') ? { clients: POOL_SIZE, commitsPerSecond: NaN } : await measureCommitRate(pg, refDb, POOL_SIZE, quick ? 3000 : 5000);
+  await pg.dropDatabase(refDb);
+  console.log(`Reference: PostgreSQL single-row INSERT autocommits with ${POOL_SIZE} clients: ${Math.round(reference.commitsPerSecond)}/s`);
+
+  const { Redis } = await import('ioredis');
+  const redisClient = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
+  await redisClient.connect();
+
+  for (let rep = 0; rep < reps; rep++) {
+    for (const s of scenarios) {
+      if (s.maxReps && rep >= s.maxReps) continue; // memory: one long run is enough (and saves ~6 min a repetition)
+      const who = contenders.filter(s.who);
+      // Rotate the order every repetition so drift on a shared machine does not favour anyone.
+      const order = who.map((_, i) => who[(i + rep) % who.length]);
+      for (const c of order) {
+        const env = { poolSize: POOL_SIZE, tmp: fs.mkdtempSync(path.join(tmpRoot, 'run-')) };
+        let db;
+        if (c.db === 'postgres') {
+          db = await pg.createDatabase();
+          env.pg = { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: db, url: pg.url(db) };
+        } else if (c.db === 'sqlite') {
+          env.sqliteFile = path.join(env.tmp, 'jobs.sqlite');
+        } else {
+          await redisClient.flushall();
+          env.redis = { host: redis.host, port: redis.port };
+        }
+        const t = Date.now();
+        const result = await runChild({ contender: c.contender, db: c.db, variant: c.variant, scenario: s.scenario, params: s.params, env }, (s.params.capMs ?? 60_000) * 3 + 120_000);
+        if (db) await pg.dropDatabase(db).catch(() => undefined);
+        fs.rmSync(env.tmp, { recursive: true, force: true });
+        ((results[s.id] ??= {})[c.id] ??= []).push(result);
+        const shown = result.error
+          ? `ERROR ${result.error}`
+          : s.percentiles
+            ? `p50 ${result.p50?.toFixed(2)} p95 ${result.p95?.toFixed(2)} p99 ${result.p99?.toFixed(2)} ms (${result.received}/${s.params.count})`
+            : `${result.value?.toFixed(s.better === 'higher' ? 0 : 1)} ${result.unit}${result.capped ? ` (capped: ${result.done} done)` : ''}${s.scenario === 'memory' ? ` (${result.startRss.toFixed(0)} → ${result.endRss.toFixed(0)} MB)` : ''}`;
+        console.log(`[rep ${rep + 1}/${reps}] ${s.id.padEnd(10)} ${c.label.padEnd(15)} ${shown}  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      }
+    }
+  }
+  await redisClient.quit();
+
+  const meta = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    args,
+    reps,
+    sizes,
+    poolSize: POOL_SIZE,
+    durable: Boolean(flag('durable')),
+    machine,
+    durationS: Math.round((Date.now() - started) / 1000),
+    versions: {
+      runtime: execSync(`"${node22}" --version`, { encoding: 'utf8' }).trim(),
+      orchestrator: process.version,
+      ours: `${JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version} (${gitRev()})`,
+      bullmq: versionOf('bullmq'),
+      'pg-boss': versionOf('pg-boss'),
+      'graphile-worker': versionOf('graphile-worker'),
+      ioredis: versionOf('ioredis'),
+      typeorm: versionOf('typeorm', root),
+      'better-sqlite3': versionOf('better-sqlite3', root),
+      pg: versionOf('pg', root),
+      '@nestjs/core': versionOf('@nestjs/core', root),
+      postgresql: pg.version,
+      redis: redis.version,
+    },
+    reference,
+  };
+  const md = renderMarkdown({ meta, scenarios, contenders, results });
+  console.log('\n' + md);
+  if (!flag('no-write')) {
+    const stamp = meta.date.slice(0, 16).replace(/[:T]/g, (m) => (m === 'T' ? '_' : '')) + (quick ? '-quick' : '');
+    const dir = path.join(here, 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${stamp}.md`), md);
+    fs.writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2));
+    console.log(`Written to bench/results/${stamp}.md and .json`);
+  }
+} finally {
+  await cleanup();
+}
+
+function gitRev() {
+  try {
+    const rev = execSync('git rev-parse --short HEAD', { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain -- lib', { cwd: root, encoding: 'utf8' }).trim() ? '+lib changes' : '';
+    return rev + (dirty ? ` ${dirty}` : '');
+  } catch {
+    return 'no git';
+  }
+}
