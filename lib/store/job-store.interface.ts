@@ -118,8 +118,8 @@ export interface JobStore {
    * connection on PostgreSQL (any number of servers), an in-process lock on SQLite (one host).
    */
   runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
-  /** Wake-up hints from other processes (PostgreSQL LISTEN); a no-op on SQLite. */
-  listen(onNotify: (payload: string) => void): Promise<void>;
+  /** Wake-up hints from other connections: PostgreSQL LISTEN, or SQLite `PRAGMA data_version` checks. */
+    listen(onNotify: (payload: string) => void): Promise<void>;
   /** Send job events to the other processes, in order (PostgreSQL NOTIFY, each under 8000 bytes); a no-op on SQLite. */
   publishEvents(payloads: string[]): Promise<void>;
   /** Receive the job events of other processes (PostgreSQL LISTEN); a no-op on SQLite. */

@@ -19,6 +19,8 @@ import type {
 import { toFile, toJob, utcText } from './row-mapper.js';
 import * as sql from './sql/sqlite.sql.js';
 
+/** How often the worker checks whether another connection committed (see `listen`). */
+const DATA_VERSION_CHECK_MS = 15;
 /** How long a write may keep meeting a lock held by another connection before it gives up. */
 const BUSY_DEADLINE_MS = 30_000;
 
@@ -42,6 +44,7 @@ export class SqliteJobStore implements JobStore {
   readonly dialect = 'sqlite' as const;
   private readonly db: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private versionTimer?: NodeJS.Timeout;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as any;
@@ -292,8 +295,25 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  /** SQLite has no NOTIFY: other processes are found by polling. */
-  async listen(): Promise<void> {}
+  /**
+   * SQLite has no NOTIFY. Instead, `PRAGMA data_version` (which changes when another connection,
+   * in this process or another, commits to the file) is read every `DATA_VERSION_CHECK_MS`: a
+   * microsecond read that does not touch the tables. A change wakes the worker, so a job
+   * dispatched by another process (or inside a caller's TypeORM transaction) starts within a few
+   * milliseconds of its commit instead of waiting for the poll.
+   */
+  async listen(onNotify: (payload: string) => void): Promise<void> {
+    let version = this.db.pragma('data_version', { simple: true });
+    this.versionTimer = setInterval(() => {
+      if (!this.db.open) return;
+      const now = this.db.pragma('data_version', { simple: true });
+      if (now !== version) {
+        version = now;
+        onNotify('d:');
+      }
+    }, DATA_VERSION_CHECK_MS);
+    this.versionTimer.unref();
+  }
 
   /** SQLite has no cross-process channel: events are delivered in-process only. */
   async publishEvents(): Promise<void> {}
@@ -301,6 +321,7 @@ export class SqliteJobStore implements JobStore {
   async listenEvents(): Promise<void> {}
 
   async close(): Promise<void> {
+    clearInterval(this.versionTimer);
     this.statements.clear();
     if (this.db.open) this.db.close();
   }

@@ -43,9 +43,9 @@ describe('two worker apps on one PostgreSQL database', () => {
   });
 });
 
-describe('wake-ups across processes on PostgreSQL', () => {
-  it('a worker with a one-minute poll starts a job dispatched by a web-only app at once (LISTEN/NOTIFY)', async () => {
-    const db = await createTestDatabase('postgres');
+describe.each(['postgres', 'sqlite'] as const)('wake-ups across processes on %s', (dialect) => {
+  it('a worker with a one-minute poll starts a job dispatched by a web-only app at once (NOTIFY / data_version)', async () => {
+    const db = await createTestDatabase(dialect);
     const worker = await createTestApp(db, { providers: allJobs, options: { worker: { pollIntervalMs: 60_000 } } });
     const web = await createTestApp(db, { providers: allJobs, migrate: false, options: { worker: { enabled: false } } });
     try {
