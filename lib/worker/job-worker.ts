@@ -32,6 +32,7 @@ import type { Completion, JobStore, RunRef } from '../store/job-store.interface.
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { hydratePayload } from '../services/payload-validator.js';
 import { RunContext } from './job-context.js';
+import { GroupCommit } from './group-commit.js';
 
 /** A job lost with its worker this many times is failed instead of re-queued (poison guard). */
 const MAX_LOST_RUNS = 3;
@@ -57,8 +58,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly timers: NodeJS.Timeout[] = [];
   /** Kept apart from `timers`: leases must be renewed until the shutdown has handed every run back. */
   private heartbeatTimer?: NodeJS.Timeout;
-  private readonly completions: Array<{ completion: Completion; resolve: (job: ManagedJobEntity | null) => void }> = [];
-  private completing = false;
+  /** Completions of many runs share one statement (see GroupCommit). */
+  private readonly completions = new GroupCommit<Completion, ManagedJobEntity>(
+    (batch) => this.store.complete(batch),
+    (value) => value.jobId,
+  );
   private started = false;
   private stopping = false;
   private claiming = false;
@@ -267,7 +271,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     const last = await run.ctx!.progress.settle();
     const job = await this.persist(() =>
-      this.enqueueCompletion({ jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message }),
+      this.completions.add({ jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message }),
     );
     if (job) this.events.publish(new ManagedJobCompletedEvent(job));
   }
@@ -308,33 +312,6 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private scheduleWake(delayMs: number): void {
     const timer = setTimeout(() => this.wake(true), delayMs + 5);
     timer.unref();
-  }
-
-  private enqueueCompletion(completion: Completion): Promise<ManagedJobEntity | null> {
-    return new Promise((resolve, reject) => {
-      this.completions.push({ completion, resolve });
-      if (!this.completing) this.track(this.flushCompletions().catch(reject));
-    });
-  }
-
-  /** Group commit: everything queued while the previous write was in flight goes in one statement. */
-  private async flushCompletions(): Promise<void> {
-    this.completing = true;
-    try {
-      while (this.completions.length) {
-        const batch = this.completions.splice(0, 1000);
-        try {
-          const rows = await this.store.complete(batch.map((b) => b.completion));
-          const byId = new Map(rows.map((r) => [r.jobId, r]));
-          for (const b of batch) b.resolve(byId.get(b.completion.jobId) ?? null);
-        } catch (error) {
-          // Hand each one back to its own retrying persist() call.
-          for (const b of batch) (b as any).resolve(Promise.reject(error));
-        }
-      }
-    } finally {
-      this.completing = false;
-    }
   }
 
   /** Retry a write through a lost connection for up to a lease; after that the reaper takes over. */
