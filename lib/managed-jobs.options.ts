@@ -82,6 +82,9 @@ function validate(o: ResolvedOptions): void {
       `Option worker.leaseMs (${o.worker.leaseMs}) must be at least twice worker.heartbeatIntervalMs (${o.worker.heartbeatIntervalMs}), or healthy jobs would lose their lease.`,
     );
   }
+  if (o.retentionDays !== null && (!Number.isInteger(o.retentionDays) || o.retentionDays < 0)) {
+    throw new ManagedJobsConfigurationError(`Option retentionDays must be an integer ≥ 0 (or null for no pruning); got ${o.retentionDays}.`);
+  }
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(o.schedule.expireFilesAt)) {
     throw new ManagedJobsConfigurationError(`Option schedule.expireFilesAt must be HH:mm; got "${o.schedule.expireFilesAt}".`);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { JOB_STORE, STORAGE_DRIVER } from '../managed-jobs.constants.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
-import { JobFileNotFoundError } from '../errors/managed-jobs.errors.js';
+import { JobFileNotFoundError, JobNotFoundError } from '../errors/managed-jobs.errors.js';
 import type { JobScope } from '../interfaces/job-owner.interface.js';
 import { isJobId, JobRunnerService } from '../services/job-runner.service.js';
 import type { JobStore } from '../store/job-store.interface.js';
@@ -42,7 +42,8 @@ export class ManagedJobFilesService {
    * that now leads outside the storage root) is a `JobNotFoundError` / `JobFileNotFoundError`.
    */
   async open(jobId: string, fileId: string, scope?: JobScope): Promise<OpenedJobFile> {
-    await this.runner.files(jobId, scope);
+    // Scope check only: one lookup of the job, not a listing of its files.
+    if (!(await this.runner.find(jobId, scope))) throw new JobNotFoundError(String(jobId));
     const file = isJobId(fileId) ? await this.store.findFile(jobId, fileId) : null;
     if (!file) throw new JobFileNotFoundError(jobId, String(fileId));
     try {

@@ -93,6 +93,7 @@ describe('ManagedJobsModule bootstrap', () => {
     );
     expect(() => resolveOptions({ worker: { concurrency: 0 } })).toThrow(/worker.concurrency must be a positive number/);
     expect(() => resolveOptions({ schedule: { expireFilesAt: '25:00' } })).toThrow(/HH:mm/);
+    expect(() => resolveOptions({ retentionDays: 1.5 })).toThrow(/retentionDays must be an integer/);
     expect(() => resolveOptions({ broadcasting: { channelType: 'private' } })).toThrow(/needs broadcasting.authenticate/);
     expect(resolveOptions({}).worker).toMatchObject({ enabled: true, concurrency: 10, queues: ['default'], leaseMs: 30000 });
   });
