@@ -54,8 +54,8 @@ export class ManagedJobsModule extends ConfigurableModuleClass {
       },
       {
         provide: JOB_STORE,
-        inject: [getDataSourceToken(dataSource)],
-        useFactory: (ds: DataSource) => createJobStore(ds),
+        inject: [getDataSourceToken(dataSource), RESOLVED_OPTIONS],
+        useFactory: (ds: DataSource, options: ResolvedOptions) => createJobStore(ds, options.postgres),
       },
       {
         provide: STORAGE_DRIVER,

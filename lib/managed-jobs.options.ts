@@ -34,6 +34,7 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
       shutdownTimeoutMs: worker.shutdownTimeoutMs ?? 10_000,
       id: worker.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     },
+    postgres: { preparedStatements: options.postgres?.preparedStatements ?? true },
     fileExpiryDays: options.fileExpiryDays ?? 3,
     storage: { root: resolve(options.storage?.root ?? './storage/managed-jobs'), driver: options.storage?.driver },
     progressIntervalMs: options.progressIntervalMs ?? 150,

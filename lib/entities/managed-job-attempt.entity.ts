@@ -6,8 +6,13 @@ import { TimestampColumn } from './timestamp.column.js';
 export type AttemptOutcome = 'completed' | 'failed' | 'retrying' | 'stopped' | 'released' | 'lost' | 'timeout';
 
 /**
- * The attempts ledger: one row per claim, so any run can be audited afterwards. Every claim takes
- * a new fence, so `(job_id, fence)` identifies a run.
+ * The attempts ledger: one row per run, so any run can be audited afterwards. Every claim takes a
+ * new fence, so `(job_id, fence)` identifies a run. The row is written by whatever ends the run
+ * (completion, failure, stop, shutdown hand-back, reaping), in the same statement; while a run is
+ * in progress it is described by its job row (`fence`, `leaseOwner`, `startedAt`).
+ *
+ * There is no foreign key to `managed_jobs`: checking one costs a lookup per run on the hot path.
+ * Pruning deletes a job's ledger rows with the job.
  */
 @Entity('managed_job_attempts')
 export class ManagedJobAttemptEntity {
@@ -27,17 +32,16 @@ export class ManagedJobAttemptEntity {
   @TimestampColumn({ name: 'started_at' })
   startedAt!: Date;
 
-  @TimestampColumn({ name: 'finished_at', nullable: true })
-  finishedAt!: Date | null;
+  @TimestampColumn({ name: 'finished_at' })
+  finishedAt!: Date;
 
-  /** Null while the run is in progress. */
-  @Column({ type: 'varchar', length: 16, nullable: true })
-  outcome!: AttemptOutcome | null;
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: AttemptOutcome;
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;
 
-  @ManyToOne(() => ManagedJobEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'job_id', referencedColumnName: 'jobId', foreignKeyConstraintName: 'fk_managed_job_attempts_job' })
+  @ManyToOne(() => ManagedJobEntity, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'job_id', referencedColumnName: 'jobId' })
   job?: ManagedJobEntity;
 }

@@ -12,18 +12,27 @@ import { encodeRelayMessage } from './relay-message.js';
  * Sends every job event of this process to the other processes through PostgreSQL (NOTIFY on
  * `managed_jobs_events`), so a worker-only process reaches the sockets of the web processes.
  * Runs in every process on PostgreSQL with broadcasting on, gateway or not; a no-op on SQLite.
+ * It sends only while a gateway of another process listens (gateways hold a shared advisory lock
+ * on their LISTEN connection; `pg_locks` is checked every `LISTENERS_CHECK_MS`): without one, a
+ * busy worker would spend a third of its time encoding and notifying events nobody receives.
  *
  * Events are buffered and sent in order, many per statement: while one batch is in flight the
  * next accumulates, so a busy worker pays one round trip per batch rather than one per event
  * (one per event would add two round trips per job, started and completed, to the hot path). The worker publishes only after a successful, fenced write, so a zombie
  * worker's late writes never reach a browser.
  */
+/** How often the relay checks whether any gateway listens. */
+const LISTENERS_CHECK_MS = 1000;
+
 @Injectable()
 export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ManagedJobs');
   private unsubscribe?: () => void;
   private readonly buffer: string[] = [];
   private flushing?: Promise<void>;
+  /** Whether a gateway of another process listens; true until the first check says otherwise. */
+  private listened = true;
+  private checkTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -39,9 +48,18 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     if (!this.options.broadcasting.enabled || this.store.dialect !== 'postgres') return;
     this.unsubscribe = this.events.subscribe((event) => this.relay(event));
+    const check = () =>
+      this.store.hasEventListeners().then(
+        (present) => (this.listened = present),
+        () => (this.listened = true), // unsure: keep sending
+      );
+    void check();
+    this.checkTimer = setInterval(check, LISTENERS_CHECK_MS);
+    this.checkTimer.unref();
   }
 
   private relay(event: ManagedJobEvent): void {
+    if (!this.listened) return;
     const name = broadcastEventName(event.name);
     const message = encodeRelayMessage(this.origin, name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
     this.buffer.push(message);
@@ -61,6 +79,7 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.checkTimer);
     this.unsubscribe?.();
     await this.flushing;
   }

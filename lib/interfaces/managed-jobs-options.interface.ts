@@ -86,6 +86,13 @@ export interface ManagedJobsModuleOptions {
     /** The queue of jobs that name none. @default 'default' */
     name?: string;
   };
+  postgres?: {
+    /**
+     * Prepare the queue's statements once per pooled connection (they take longer to plan than to
+     * run). Set false behind PgBouncer older than 1.21 in transaction mode. @default true
+     */
+    preparedStatements?: boolean;
+  };
   /** Days before a job's files expire unless they say otherwise. @default 3 */
   fileExpiryDays?: number;
   /** Where job files are kept: a local folder or your own driver. @default { root: './storage/managed-jobs' } */

@@ -20,16 +20,14 @@ export class ManagedJobsPostgresInit1763800000000 implements MigrationInterface 
       "created_at" TIMESTAMP(3) NOT NULL, "updated_at" TIMESTAMP(3) NOT NULL,
       CONSTRAINT "pk_managed_jobs" PRIMARY KEY ("job_id"))`);
     await q.query(`CREATE TABLE "managed_job_attempts" ("job_id" uuid NOT NULL, "fence" integer NOT NULL, "attempt" integer NOT NULL,
-      "worker_id" character varying(255) NOT NULL, "started_at" TIMESTAMP(3) NOT NULL, "finished_at" TIMESTAMP(3),
-      "outcome" character varying(16), "error" text, CONSTRAINT "pk_managed_job_attempts" PRIMARY KEY ("job_id", "fence"))`);
+      "worker_id" character varying(255) NOT NULL, "started_at" TIMESTAMP(3) NOT NULL, "finished_at" TIMESTAMP(3) NOT NULL,
+      "outcome" character varying(16) NOT NULL, "error" text, CONSTRAINT "pk_managed_job_attempts" PRIMARY KEY ("job_id", "fence"))`);
     await q.query(`CREATE TABLE "managed_job_files" ("job_file_id" uuid NOT NULL, "job_id" uuid NOT NULL,
       "filename" character varying(255) NOT NULL, "path" character varying(1024) NOT NULL, "mime_type" character varying(255) NOT NULL,
       "size_bytes" bigint NOT NULL, "expires_at" TIMESTAMP(3) NOT NULL, "created_at" TIMESTAMP(3) NOT NULL, "deleted_at" TIMESTAMP(3),
       CONSTRAINT "pk_managed_job_files" PRIMARY KEY ("job_file_id"))`);
     await q.query(`CREATE TABLE "managed_job_steps" ("job_id" uuid NOT NULL, "name" character varying(255) NOT NULL, "result" jsonb,
       "completed_at" TIMESTAMP(3) NOT NULL, CONSTRAINT "pk_managed_job_steps" PRIMARY KEY ("job_id", "name"))`);
-    await q.query(`ALTER TABLE "managed_job_attempts" ADD CONSTRAINT "fk_managed_job_attempts_job" FOREIGN KEY ("job_id")
-      REFERENCES "managed_jobs"("job_id") ON DELETE CASCADE ON UPDATE NO ACTION`);
     await q.query(`ALTER TABLE "managed_job_files" ADD CONSTRAINT "fk_managed_job_files_job" FOREIGN KEY ("job_id")
       REFERENCES "managed_jobs"("job_id") ON DELETE CASCADE ON UPDATE NO ACTION`);
     await q.query(`ALTER TABLE "managed_job_steps" ADD CONSTRAINT "fk_managed_job_steps_job" FOREIGN KEY ("job_id")
@@ -37,8 +35,12 @@ export class ManagedJobsPostgresInit1763800000000 implements MigrationInterface 
     await q.query(`CREATE INDEX "idx_managed_job_files_job" ON "managed_job_files" ("job_id")`);
     // The claim reads this index in order and stops after the batch: no sort, no scan of the backlog.
     await q.query(`CREATE INDEX "idx_managed_jobs_claim" ON "managed_jobs" ("queue", "priority" DESC, "job_id") WHERE "status" = 'pending'`);
-    await q.query(`CREATE INDEX "idx_managed_jobs_lease" ON "managed_jobs" ("lease_expires_at") WHERE "status" = 'running'`);
-    await q.query(`CREATE INDEX "idx_managed_jobs_owner" ON "managed_jobs" ("owner_user_id", "job_id")`);
+    // The reaper's index. Partial on the lease rather than on status = 'running': batch writes that
+    // name running rows by id (completions, renewals) would otherwise be planned as a bitmap scan of
+    // this index, which never drops the entries of rows that already finished (a drain of 10,000
+    // jobs made each completion read 8,000 dead entries). A lease is set exactly while running.
+    await q.query(`CREATE INDEX "idx_managed_jobs_lease" ON "managed_jobs" ("lease_expires_at") WHERE "lease_expires_at" IS NOT NULL`);
+    await q.query(`CREATE INDEX "idx_managed_jobs_owner" ON "managed_jobs" ("owner_user_id", "job_id") WHERE "owner_user_id" IS NOT NULL`);
     await q.query(`CREATE INDEX "idx_managed_jobs_tenant" ON "managed_jobs" ("owner_tenant_id", "job_id") WHERE "owner_tenant_id" IS NOT NULL`);
     await q.query(`CREATE INDEX "idx_managed_jobs_finished" ON "managed_jobs" ("finished_at") WHERE "finished_at" IS NOT NULL`);
     await q.query(`CREATE INDEX "idx_managed_job_files_expiry" ON "managed_job_files" ("expires_at") WHERE "deleted_at" IS NULL`);

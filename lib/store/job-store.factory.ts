@@ -6,10 +6,10 @@ import { PostgresJobStore } from './postgres.store.js';
 import { SqliteJobStore } from './sqlite.store.js';
 
 /** Picks the store for the data source's dialect, once. */
-export function createJobStore(dataSource: DataSource): JobStore {
+export function createJobStore(dataSource: DataSource, options: { preparedStatements: boolean } = { preparedStatements: true }): JobStore {
   switch (dataSource.options.type) {
     case 'postgres':
-      return new PostgresJobStore(dataSource);
+      return new PostgresJobStore(dataSource, options.preparedStatements);
     case 'better-sqlite3':
       return new SqliteJobStore(dataSource);
     default:

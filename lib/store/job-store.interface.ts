@@ -41,6 +41,21 @@ export interface Failure extends RunRef {
   message: string | null;
 }
 
+/** A claim: up to `limit` due jobs of `queue` of these `types` (the ones this process can run). */
+export interface ClaimRequest {
+  queue: string;
+  types: string[];
+  limit: number;
+  workerId: string;
+  leaseMs: number;
+}
+
+/** A run whose completion was recorded (runs no longer theirs to complete are left out). */
+export interface CompletedRun {
+  jobId: string;
+  finishedAt: Date;
+}
+
 /** Owner/tenant limits of a query; null fields do not filter. */
 export interface ScopeFilter {
   ownerUserId: string | null;
@@ -84,10 +99,16 @@ export interface JobStore {
   claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]>;
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
-  complete(runs: Completion[]): Promise<ManagedJobEntity[]>;
-  fail(run: Failure): Promise<ManagedJobEntity | null>;
-  /** Hand runs back to the queue without using up a try (shutdown). */
-  release(runs: RunRef[]): Promise<ManagedJobEntity[]>;
+  /** Record completed runs of `workerId` (job rows and ledger rows). */
+  complete(runs: Completion[], workerId: string): Promise<CompletedRun[]>;
+  /**
+   * A busy worker's round trip: record these completions and claim the next jobs in one
+   * statement (PostgreSQL) or one immediate transaction (SQLite).
+   */
+  completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }>;
+  fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null>;
+  /** Hand runs of `workerId` back to the queue without using up a try (shutdown). */
+  release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]>;
   updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null>;
   saveState(run: RunRef, state: string): Promise<boolean>;
   loadSteps(jobId: string): Promise<Map<string, unknown>>;
@@ -119,10 +140,12 @@ export interface JobStore {
    */
   runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
   /** Wake-up hints from other connections: PostgreSQL LISTEN, or SQLite `PRAGMA data_version` checks. */
-    listen(onNotify: (payload: string) => void): Promise<void>;
+  listen(onNotify: (payload: string) => void): Promise<void>;
   /** Send job events to the other processes, in order (PostgreSQL NOTIFY, each under 8000 bytes); a no-op on SQLite. */
   publishEvents(payloads: string[]): Promise<void>;
   /** Receive the job events of other processes (PostgreSQL LISTEN); a no-op on SQLite. */
   listenEvents(onEvent: (payload: string) => void): Promise<void>;
+  /** Whether another process listens for job events (PostgreSQL: holds the listener lock); false on SQLite. */
+  hasEventListeners(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type pg from 'pg';
@@ -5,6 +6,8 @@ import { EVENTS_CHANNEL, NOTIFY_CHANNEL } from '../managed-jobs.constants.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type {
+  ClaimRequest,
+  CompletedRun,
   Completion,
   Failure,
   JobStore,
@@ -15,7 +18,7 @@ import type {
   RunRef,
   ScopeFilter,
 } from './job-store.interface.js';
-import { toFile, toJob } from './row-mapper.js';
+import { byPriorityThenAge, toDate, toFile, toJob } from './row-mapper.js';
 import * as sql from './sql/postgres.sql.js';
 import { JobStatus } from '../enums/job-status.enum.js';
 
@@ -27,6 +30,15 @@ const TIMESTAMP_OID = 1114;
  */
 const JSONB_OID = 3802;
 
+/** Distinct statement texts prepared per connection at most (list filters make a few shapes each). */
+const MAX_PREPARED = 200;
+
+/**
+ * Event listeners (gateways) hold this shared advisory lock on their LISTEN connection, so that
+ * publishers can tell whether anyone listens (`pg_locks`) before relaying. Two int4 keys: 'nmj\0', 1.
+ */
+const LISTENER_LOCK = [0x6e6d6a00, 1] as const;
+
 /**
  * PostgreSQL store. Queries go straight to the TypeORM data source's `pg` pool (no query runner,
  * no logging layer: this is the hot path). A dedicated client LISTENs for wake-ups and reconnects
@@ -36,12 +48,19 @@ export class PostgresJobStore implements JobStore {
   readonly dialect = 'postgres' as const;
   private readonly logger = new Logger('ManagedJobs');
   private readonly types: pg.CustomTypesConfig;
+  /** Statement text → prepared statement name ('' = send unnamed). */
+  private readonly statementNames = new Map<string, string>();
   /** LISTEN connections by channel (wake-ups, job events). */
   private readonly listeners = new Map<string, pg.Client>();
   private readonly listenTimers = new Set<NodeJS.Timeout>();
+  /** Backend pids of this store's LISTEN connections (their locks are not "someone else listening"). */
+  private readonly ownListenerPids = new Set<number>();
   private closed = false;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly prepare = true,
+  ) {
     const pgTypes = (this.driver.postgres as typeof pg).types;
     this.types = {
       getTypeParser: ((oid: number, format?: any) =>
@@ -53,10 +72,34 @@ export class PostgresJobStore implements JobStore {
     return this.dataSource.driver as any;
   }
 
+  /**
+   * Statements are prepared once per connection (named by a hash of their text): the hot path's
+   * CTEs took longer to plan than to run. `preparedStatements: false` sends them unnamed (for
+   * PgBouncer before 1.21 in transaction mode).
+   */
   private async query(q: sql.Sql): Promise<any[]> {
     const pool: pg.Pool = this.driver.master;
-    const res = await pool.query({ text: q.text, values: q.values, types: this.types });
-    return res.rows;
+    const name = this.statementName(q.text);
+    try {
+      return (await pool.query({ name, text: q.text, values: q.values, types: this.types })).rows;
+    } catch (error) {
+      // 0A000 "cached plan must not change result type": the table changed under a prepared
+      // statement (ALTER TABLE at run time). Run this text unprepared from now on.
+      if (!name || (error as { code?: string }).code !== '0A000') throw error;
+      this.statementNames.set(q.text, '');
+      return (await pool.query({ text: q.text, values: q.values, types: this.types })).rows;
+    }
+  }
+
+  private statementName(text: string): string | undefined {
+    if (!this.prepare) return undefined;
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      // Texts are few (one per statement shape); past the cap, rare shapes simply go unnamed.
+      name = this.statementNames.size < MAX_PREPARED ? `nmj_${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : '';
+      this.statementNames.set(text, name);
+    }
+    return name || undefined;
   }
 
   async insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin = ''): Promise<ManagedJobEntity[]> {
@@ -86,17 +129,29 @@ export class PostgresJobStore implements JobStore {
     return rows.map((r) => ({ jobId: r.job_id, fence: Number(r.fence) }));
   }
 
-  async complete(runs: Completion[]): Promise<ManagedJobEntity[]> {
-    return (await this.query(sql.completeJobs(runs))).map(toJob);
+  async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
+    return (await this.query(sql.completeJobs(runs, workerId))).map((r) => ({ jobId: r.job_id, finishedAt: toDate(r.finished_at)! }));
   }
 
-  async fail(run: Failure): Promise<ManagedJobEntity | null> {
-    const [row] = await this.query(sql.failJob(run));
+  async completeAndClaim(runs: Completion[], c: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
+    const rows = await this.query(sql.completeAndClaim(runs, c.workerId, c.queue, c.types, c.limit, c.leaseMs));
+    const completed: CompletedRun[] = [];
+    const claimed: ManagedJobEntity[] = [];
+    for (const row of rows) {
+      if (row.done_job_id) completed.push({ jobId: row.done_job_id, finishedAt: toDate(row.done_finished_at)! });
+      else claimed.push(toJob(row));
+    }
+    claimed.sort(byPriorityThenAge);
+    return { completed, claimed };
+  }
+
+  async fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
+    const [row] = await this.query(sql.failJob(run, workerId));
     return row ? toJob(row) : null;
   }
 
-  async release(runs: RunRef[]): Promise<ManagedJobEntity[]> {
-    return (await this.query(sql.releaseJobs(runs, NOTIFY_CHANNEL))).map(toJob);
+  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
+    return (await this.query(sql.releaseJobs(runs, workerId, NOTIFY_CHANNEL))).map(toJob);
   }
 
   async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
@@ -173,9 +228,8 @@ export class PostgresJobStore implements JobStore {
 
   async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
     if (!jobIds.length) return 0;
-    const pool: pg.Pool = this.driver.master;
-    const q = sql.pruneFinished(jobIds, olderThanDays);
-    return (await pool.query(q.text, q.values)).rowCount ?? 0;
+    const [row] = await this.query(sql.pruneFinished(jobIds, olderThanDays));
+    return row.pruned;
   }
 
   /** LISTEN for wake-ups (dispatches, stop requests). */
@@ -190,6 +244,17 @@ export class PostgresJobStore implements JobStore {
 
   listenEvents(onEvent: (payload: string) => void): Promise<void> {
     return this.listenOn(EVENTS_CHANNEL, onEvent);
+  }
+
+  /** Whether a connection other than ours LISTENs for job events (it holds the listener lock). */
+  async hasEventListeners(): Promise<boolean> {
+    const [row] = await this.query({
+      text: `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::oid AND objid = $2::oid
+        AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND NOT (pid = ANY($3::int[]))) AS present`,
+      values: [...LISTENER_LOCK, [...this.ownListenerPids]],
+    });
+    return row.present;
   }
 
   /**
@@ -230,6 +295,7 @@ export class PostgresJobStore implements JobStore {
       try {
         await client.connect();
         await client.query(`LISTEN ${channel}`);
+        if (channel === EVENTS_CHANNEL) await client.query(`SELECT pg_advisory_lock_shared($1, $2)`, [...LISTENER_LOCK]);
       } catch (error) {
         client.end().catch(() => undefined);
         return retry(error as Error);
@@ -241,9 +307,12 @@ export class PostgresJobStore implements JobStore {
       if (failures > 0) this.logger.log(`Reconnected to PostgreSQL for LISTEN ${channel}.`);
       failures = 0;
       this.listeners.set(channel, client);
+      const pid = (client as unknown as { processID: number }).processID;
+      this.ownListenerPids.add(pid);
       client.on('notification', (msg) => onNotify(msg.payload ?? ''));
       client.once('end', () => {
         if (this.listeners.get(channel) === client) this.listeners.delete(channel);
+        this.ownListenerPids.delete(pid);
         if (!this.closed) retry(new Error('connection ended'));
       });
       onConnected?.();

@@ -61,6 +61,11 @@ export function toFile(row: Row): ManagedJobFileEntity {
   return file;
 }
 
+/** The order a worker starts claimed jobs in: higher priority first, then oldest (UUIDv7 ids sort by creation). */
+export function byPriorityThenAge(a: ManagedJobEntity, b: ManagedJobEntity): number {
+  return b.priority - a.priority || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0);
+}
+
 /** `Date` → the UTC text both dialects store. */
 export function utcText(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');

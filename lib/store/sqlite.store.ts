@@ -6,6 +6,8 @@ import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.j
 import { SQLITE_MEMORY } from '../managed-jobs.messages.js';
 import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
 import type {
+  ClaimRequest,
+  CompletedRun,
   Completion,
   Failure,
   JobStore,
@@ -16,7 +18,7 @@ import type {
   RunRef,
   ScopeFilter,
 } from './job-store.interface.js';
-import { toFile, toJob, utcText } from './row-mapper.js';
+import { byPriorityThenAge, toDate, toFile, toJob, utcText } from './row-mapper.js';
 import * as sql from './sql/sqlite.sql.js';
 
 /** How often the worker checks whether another connection committed (see `listen`). */
@@ -119,14 +121,31 @@ export class SqliteJobStore implements JobStore {
   }
 
   async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
-    const claim = this.stmt(sql.CLAIM_JOBS);
+    return (await this.write(() => this.claimNow({ queue, types, limit, workerId, leaseMs }))).map(toJob).sort(byPriorityThenAge);
+  }
+
+  /** Inside a write transaction. */
+  private claimNow(c: ClaimRequest): any[] {
+    return this.stmt(sql.CLAIM_JOBS).all(c.workerId, c.leaseMs, c.queue, JSON.stringify(c.types), c.limit) as any[];
+  }
+
+  /** Inside a write transaction. */
+  private completeNow(runs: Completion[], workerId: string): CompletedRun[] {
+    const complete = this.stmt(sql.COMPLETE_JOB);
     const ledger = this.stmt(sql.INSERT_ATTEMPT);
-    const rows = await this.write(() => {
-      const claimed = claim.all(workerId, leaseMs, queue, JSON.stringify(types), limit) as any[];
-      for (const r of claimed) ledger.run(r.job_id, r.fence, r.attempts, workerId, r.started_at);
-      return claimed;
-    });
-    return rows.map(toJob).sort((a, b) => b.priority - a.priority || (a.jobId < b.jobId ? -1 : 1));
+    const done: CompletedRun[] = [];
+    for (const r of runs) {
+      const row = complete.get(r.result, r.progress, r.message, r.jobId, r.fence) as any;
+      if (!row) continue;
+      ledger.run(r.jobId, r.fence, row.attempts, workerId, row.started_at, row.finished_at, 'completed', null);
+      done.push({ jobId: r.jobId, finishedAt: toDate(row.finished_at)! });
+    }
+    return done;
+  }
+
+  /** Records the end of a run whose job row `row` was just updated (its `updated_at` is the moment). */
+  private ledgerNow(row: any, attempt: number, workerId: string, outcome: string, error: string | null = null): void {
+    this.stmt(sql.INSERT_ATTEMPT).run(row.job_id, row.fence, attempt, workerId, row.started_at, row.updated_at, outcome, error);
   }
 
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
@@ -134,20 +153,16 @@ export class SqliteJobStore implements JobStore {
     return this.write(() => runs.filter((r) => renew.run(leaseMs, r.jobId, r.fence, workerId).changes > 0));
   }
 
-  async complete(runs: Completion[]): Promise<ManagedJobEntity[]> {
-    const complete = this.stmt(sql.COMPLETE_JOB);
-    const ledger = this.stmt(sql.FINISH_ATTEMPT);
-    return this.write(() =>
-      runs.flatMap((r) => {
-        const row = complete.get(r.result, r.progress, r.message, r.jobId, r.fence) as any;
-        if (!row) return [];
-        ledger.run('completed', null, r.jobId, r.fence);
-        return [toJob(row)];
-      }),
-    );
+  async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
+    return this.write(() => this.completeNow(runs, workerId));
   }
 
-  async fail(run: Failure): Promise<ManagedJobEntity | null> {
+  async completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
+    const { completed, rows } = await this.write(() => ({ completed: this.completeNow(runs, claim.workerId), rows: this.claimNow(claim) }));
+    return { completed, claimed: rows.map(toJob).sort(byPriorityThenAge) };
+  }
+
+  async fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
     const retry = run.retryInSeconds !== null;
     const row = await this.write(() => {
       const updated = this.stmt(sql.FAIL_JOB).get({
@@ -159,23 +174,20 @@ export class SqliteJobStore implements JobStore {
         jobId: run.jobId,
         fence: run.fence,
       }) as any;
-      if (updated) {
-        const outcome = retry && run.outcome === 'failed' ? 'retrying' : run.outcome;
-        this.stmt(sql.FINISH_ATTEMPT).run(outcome, run.reason, run.jobId, run.fence);
-      }
+      if (updated) this.ledgerNow(updated, updated.attempts, workerId, retry && run.outcome === 'failed' ? 'retrying' : run.outcome, run.reason);
       return updated;
     });
     return row ? toJob(row) : null;
   }
 
-  async release(runs: RunRef[]): Promise<ManagedJobEntity[]> {
+  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
     const release = this.stmt(sql.RELEASE_JOB);
-    const ledger = this.stmt(sql.FINISH_ATTEMPT);
     return this.write(() =>
       runs.flatMap((r) => {
         const row = release.get(r.jobId, r.fence) as any;
         if (!row) return [];
-        ledger.run('released', null, r.jobId, r.fence);
+        // The release gave the try back: the run was attempt `attempts + 1`.
+        this.ledgerNow(row, row.attempts + 1, workerId, 'released');
         return [toJob(row)];
       }),
     );
@@ -203,8 +215,10 @@ export class SqliteJobStore implements JobStore {
     const values: unknown[] = [jobId];
     const where = sql.scopeWhere(scope, values);
     const row = await this.write(() => {
-      const stopped = this.stmt(sql.stopJob(where)).get(...values) as any;
-      if (stopped) this.stmt(sql.FINISH_ATTEMPT).run('stopped', null, stopped.job_id, stopped.fence);
+      const old = this.stmt(sql.stoppableJob(where)).get(...values) as any;
+      if (!old) return undefined;
+      const stopped = this.stmt(sql.STOP_JOB).get(old.job_id, old.fence) as any;
+      if (stopped && old.status === 'running') this.ledgerNow({ ...old, updated_at: stopped.updated_at }, old.attempts, old.lease_owner ?? '?', 'stopped');
       return stopped;
     });
     return row ? toJob(row) : null;
@@ -227,7 +241,7 @@ export class SqliteJobStore implements JobStore {
             : this.stmt(sql.FAIL_LOST).get(lostReason, dead.job_id, dead.fence)
         ) as any;
         if (!row) continue;
-        this.stmt(sql.FINISH_ATTEMPT).run('lost', null, dead.job_id, dead.fence);
+        this.ledgerNow({ ...dead, updated_at: row.updated_at }, dead.attempts, dead.lease_owner ?? '?', 'lost');
         (dead.requeue ? result.requeued : result.failed).push(toJob(row));
       }
       return result;
@@ -280,7 +294,15 @@ export class SqliteJobStore implements JobStore {
 
   async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
     const prune = this.stmt(sql.PRUNE_FINISHED);
-    return this.write(() => jobIds.reduce((n, id) => n + prune.run(id, olderThanDays).changes, 0));
+    // The ledger has no foreign key (a lookup per run on the hot path): its rows go with their job here.
+    const ledger = this.stmt(sql.DELETE_ATTEMPTS);
+    return this.write(() =>
+      jobIds.reduce((n, id) => {
+        if (!prune.run(id, olderThanDays).changes) return n;
+        ledger.run(id);
+        return n + 1;
+      }, 0),
+    );
   }
 
   /** SQLite is single-host: a lock per database file shared by every app of this process. */
@@ -319,6 +341,10 @@ export class SqliteJobStore implements JobStore {
   async publishEvents(): Promise<void> {}
 
   async listenEvents(): Promise<void> {}
+
+  async hasEventListeners(): Promise<boolean> {
+    return false;
+  }
 
   async close(): Promise<void> {
     clearInterval(this.versionTimer);

@@ -4,10 +4,14 @@
  * - Claims take up to the free concurrency in one statement per queue (queues in priority order)
  *   and run when woken: by a dispatch in this process, a Postgres NOTIFY from another one, a
  *   finished run while a backlog remains, or the fallback poll.
+ * - A busy worker makes one round trip per batch: the runs that finished are completed and the
+ *   slots they freed are refilled by the same statement (`completeAndClaim`). On PostgreSQL two
+ *   such statements may be in flight, each for part of the slots, so the worker runs handlers
+ *   while the database works on the other batch.
  * - One heartbeat query per tick renews the leases of every run of this worker and tells which
  *   runs no longer own their job (stopped elsewhere, or reaped): their `ctx.signal` aborts.
- * - Completions are group-committed: runs finishing while a completion write is in flight are
- *   written together in the next one, so a busy worker makes one round trip for many jobs.
+ * - Completions are group-committed: runs finishing while a statement is in flight are written
+ *   together by the next one.
  * - A stopped, timed-out or lost run frees its slot at once; the handler's late writes are fenced.
  * - Shutdown: stop claiming, let runs finish for `shutdownTimeoutMs`, abort the rest, and hand
  *   them back to the queue without using up a try.
@@ -28,16 +32,23 @@ import {
   ManagedJobProgressEvent,
   ManagedJobStartedEvent,
 } from '../events/managed-job.events.js';
-import type { Completion, JobStore, RunRef } from '../store/job-store.interface.js';
+import type { ClaimRequest, Completion, CompletedRun, JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { hydratePayload } from '../services/payload-validator.js';
 import { RunContext } from './job-context.js';
-import { GroupCommit } from './group-commit.js';
 
 /** A job lost with its worker this many times is failed instead of re-queued (poison guard). */
 const MAX_LOST_RUNS = 3;
 /** After the shutdown abort, how long handlers get to notice before their jobs are handed back. */
 const ABORT_GRACE_MS = 1000;
+/** At most this many completions in one statement. */
+const MAX_COMPLETIONS = 1000;
+
+interface QueuedCompletion {
+  completion: Completion;
+  resolve: (done: CompletedRun | null) => void;
+  reject: (error: unknown) => void;
+}
 
 interface ActiveRun {
   job: ManagedJobEntity;
@@ -58,17 +69,23 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly timers: NodeJS.Timeout[] = [];
   /** Kept apart from `timers`: leases must be renewed until the shutdown has handed every run back. */
   private heartbeatTimer?: NodeJS.Timeout;
-  /** Completions of many runs share one statement (see GroupCommit). */
-  private readonly completions = new GroupCommit<Completion, ManagedJobEntity>(
-    (batch) => this.store.complete(batch),
-    (value) => value.jobId,
-  );
+  /** Finished runs waiting for the next statement to record them. */
+  private readonly completions: QueuedCompletion[] = [];
   private started = false;
   private stopping = false;
-  private claiming = false;
-  private wakeAgain = false;
-  /** Whether the last claim may have left due jobs behind (a full batch, or a wake while full). */
+  /** Statements in flight (completions, claims or both), at most `maxFlights`. */
+  private flights = 0;
+  private claimFlights = 0;
+  private readonly maxFlights: number;
+  /** Slots promised to the claims in flight. */
+  private reserved = 0;
+  /** Whether due jobs may be waiting: a fresh wake, or the last claim came back full. */
   private backlog = true;
+  /** Whether the last claim came back full (only then may a second claim go out beside one in flight). */
+  private lastClaimFull = false;
+  /** Counts fresh wakes: a claim that comes back short clears `backlog` only if none came meanwhile. */
+  private wakes = 0;
+  private pumpScheduled = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly busy = new Set<string>();
   private types: string[] = [];
@@ -79,7 +96,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     private readonly registry: JobRegistry,
     private readonly events: JobEventsPublisher,
-  ) {}
+  ) {
+    // SQLite statements are synchronous: a second one in flight would only wait for the first.
+    this.maxFlights = store.dialect === 'postgres' ? 2 : 1;
+  }
 
   get id(): string {
     return this.options.worker.id;
@@ -149,49 +169,105 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** Look for work now. `fresh` means new jobs may have arrived (not just a slot freeing up). */
   wake(fresh = false): void {
-    if (fresh) this.backlog = true;
-    if (!this.started || this.stopping) return;
-    if (this.claiming) {
-      this.wakeAgain = true;
-      return;
+    if (fresh) {
+      this.backlog = true;
+      this.wakes++;
     }
-    this.track(this.claimLoop());
+    if (!this.started || this.stopping) return;
+    this.pump();
   }
 
-  private async claimLoop(): Promise<void> {
-    this.claiming = true;
-    try {
-      do {
-        // Let timers and I/O run between claims. On SQLite every query is synchronous, so without
-        // this a backlog of quick jobs drains as one unbroken promise chain and heartbeats,
-        // sockets and HTTP wait for the whole drain (test/core/event-loop.spec.ts saw a 3.4 s stall).
-        await yieldToEventLoop();
-        this.wakeAgain = false;
-        let full = false;
-        for (const queue of this.options.worker.queues) {
-          const free = this.options.worker.concurrency - this.running.size;
-          if (free <= 0 || this.stopping) {
-            full = true;
-            break;
-          }
-          const jobs = await this.store.claim(queue, this.types, free, this.id, this.options.worker.leaseMs);
+  /**
+   * Pump on the next turn of the event loop: finished runs of one batch are collected into one
+   * statement, and timers and I/O get their turn between statements (on SQLite every query is
+   * synchronous; without this a backlog of quick jobs drained as one unbroken promise chain and
+   * heartbeats, sockets and HTTP waited for the whole drain: test/core/event-loop.spec.ts).
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Send statements while there is something to send and a flight free: completions, claims, or both at once. */
+  private pump(): void {
+    const { concurrency } = this.options.worker;
+    const share = Math.ceil(concurrency / this.maxFlights);
+    while (this.flights < this.maxFlights) {
+      const mayClaim = this.started && !this.stopping && this.backlog && (this.claimFlights === 0 || this.lastClaimFull);
+      const limit = mayClaim ? Math.min(share, concurrency - this.running.size - this.reserved) : 0;
+      if (!this.completions.length && limit <= 0) return;
+      this.launch(this.completions.splice(0, MAX_COMPLETIONS), Math.max(0, limit));
+    }
+  }
+
+  private launch(batch: QueuedCompletion[], limit: number): void {
+    this.flights++;
+    this.reserved += limit;
+    if (limit) this.claimFlights++;
+    const wakesBefore = this.wakes;
+    this.track(
+      this.fly(batch, limit).then((claimed) => {
+        this.flights--;
+        this.reserved -= limit;
+        if (limit) {
+          this.claimFlights--;
+          this.lastClaimFull = claimed !== null && claimed.length >= limit;
+          // A failed claim waits for the next wake (the poll at the latest) instead of spinning.
+          if (claimed === null || (!this.lastClaimFull && this.wakes === wakesBefore)) this.backlog = false;
+        }
+        if (claimed?.length) {
           if (this.stopping) {
             // The shutdown began while this claim was in flight: run nothing new, hand them back.
-            await this.handBack(jobs.map((j) => ({ jobId: j.jobId, fence: j.fence })));
-            break;
-          }
-          for (const job of jobs) this.start(job);
-          if (jobs.length === free) {
-            full = true;
-            break;
+            this.track(this.handBack(claimed.map((j) => ({ jobId: j.jobId, fence: j.fence }))));
+          } else {
+            for (const job of claimed) this.start(job);
           }
         }
-        this.backlog = full || this.wakeAgain;
-      } while (this.wakeAgain && this.running.size < this.options.worker.concurrency && !this.stopping);
+        this.schedulePump();
+      }),
+    );
+  }
+
+  /** One statement (plus one per further queue when the first leaves slots free). Resolves with the claimed jobs, or null if the claim failed. */
+  private async fly(batch: QueuedCompletion[], limit: number): Promise<ManagedJobEntity[] | null> {
+    const [first, ...others] = this.options.worker.queues;
+    const claimOf = (queue: string, n: number): ClaimRequest => ({
+      queue,
+      types: this.types,
+      limit: n,
+      workerId: this.id,
+      leaseMs: this.options.worker.leaseMs,
+    });
+    let claimed: ManagedJobEntity[] = [];
+    try {
+      if (batch.length) {
+        const completions = batch.map((b) => b.completion);
+        let completed: CompletedRun[];
+        try {
+          if (limit) ({ completed, claimed } = await this.store.completeAndClaim(completions, claimOf(first, limit)));
+          else completed = await this.store.complete(completions, this.id);
+        } catch (error) {
+          for (const b of batch) b.reject(error); // recordCompletion retries them
+          throw error;
+        }
+        const byId = new Map(completed.map((c) => [c.jobId, c]));
+        for (const b of batch) b.resolve(byId.get(b.completion.jobId) ?? null);
+      } else if (limit) {
+        claimed = await this.store.claim(first, this.types, limit, this.id, this.options.worker.leaseMs);
+      }
+      for (const queue of others) {
+        if (!limit || claimed.length >= limit || this.stopping) break;
+        claimed = claimed.concat(await this.store.claim(queue, this.types, limit - claimed.length, this.id, this.options.worker.leaseMs));
+      }
+      return claimed;
     } catch (error) {
-      this.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
-    } finally {
-      this.claiming = false;
+      if (limit) this.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
+      // Jobs claimed from an earlier queue still run; their slots were reserved.
+      return limit && claimed.length ? claimed : limit ? null : [];
     }
   }
 
@@ -258,7 +334,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.logger.error(`Could not record the outcome of job ${run.job.jobId}: ${(error as Error).message}`);
     } finally {
       this.finishing.delete(run.job.jobId);
-      if (this.backlog) this.wake();
+      if (this.backlog) this.schedulePump();
     }
   }
 
@@ -270,10 +346,15 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       return this.recordFailure(run, new Error(`The job's result is not JSON-serialisable: ${(error as Error).message}`), 'failed');
     }
     const last = await run.ctx!.progress.settle();
-    const job = await this.persist(() =>
-      this.completions.add({ jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message }),
+    const completion: Completion = { jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message };
+    const done = await this.persist(
+      () =>
+        new Promise<CompletedRun | null>((resolve, reject) => {
+          this.completions.push({ completion, resolve, reject });
+          this.schedulePump();
+        }),
     );
-    if (job) this.events.publish(new ManagedJobCompletedEvent(job));
+    if (done) this.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
   }
 
   private async recordFailure(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout'): Promise<void> {
@@ -283,15 +364,18 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const backoff = registered?.backoff ?? [0];
     const retryInSeconds = retry ? backoff[Math.min(run.job.attempts - 1, backoff.length - 1)] : null;
     const job = await this.persist(() =>
-      this.store.fail({
-        jobId: run.job.jobId,
-        fence: run.job.fence,
-        reason: error.message || error.name || 'Error',
-        retryInSeconds,
-        outcome,
-        progress: last.percent,
-        message: last.message,
-      }),
+      this.store.fail(
+        {
+          jobId: run.job.jobId,
+          fence: run.job.fence,
+          reason: error.message || error.name || 'Error',
+          retryInSeconds,
+          outcome,
+          progress: last.percent,
+          message: last.message,
+        },
+        this.id,
+      ),
     );
     if (!job) return;
     if (job.status === JobStatus.Pending) {
@@ -395,7 +479,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async handBack(runs: RunRef[]): Promise<void> {
     if (!runs.length) return;
     try {
-      const released = await this.persist(() => this.store.release(runs));
+      const released = await this.persist(() => this.store.release(runs, this.id));
       this.logger.log(`Handed ${released.length} unfinished job(s) back to the queue.`);
     } catch (error) {
       this.logger.error(`Could not hand jobs back (${(error as Error).message}); they return when their lease runs out.`);
@@ -408,7 +492,21 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The record after a completion: the claimed row with what the completion wrote (saves reading the row back). */
+function completedJob(run: ActiveRun, completion: Completion, done: CompletedRun): ManagedJobEntity {
+  return Object.assign(Object.create(Object.getPrototypeOf(run.job)) as ManagedJobEntity, run.job, {
+    status: JobStatus.Completed,
+    state: run.ctx?.getState() ?? run.job.state,
+    result: completion.result === null ? null : JSON.parse(completion.result),
+    progressPercentage: completion.progress,
+    progressMessage: completion.message,
+    failedReason: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    finishedAt: done.finishedAt,
+    updatedAt: done.finishedAt,
+  });
+}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(typeof value === 'string' ? value : JSON.stringify(value));

@@ -4,8 +4,10 @@
  * Design notes:
  * - Every timestamp is UTC from the database clock: `NOW` below. Worker clocks are never compared.
  * - Multi-row writes take parallel arrays and `unnest` them, so a batch is one round trip.
- * - Ledger rows (`managed_job_attempts`) are written in the same statement as the job row through
- *   data-modifying CTEs: auditing costs no extra round trip.
+ * - The ledger (`managed_job_attempts`) gets one row per run, inserted by the statement that ends
+ *   the run (completion, failure, release, stop, reaping) through a data-modifying CTE: auditing
+ *   costs no extra round trip, and nothing at claim time. A run in progress is the job row itself
+ *   (`fence`, `lease_owner`, `started_at`).
  * - Every write of a running worker matches `fence` and `status = 'running'`; a stopped,
  *   reassigned or reaped run changes nothing.
  */
@@ -97,24 +99,26 @@ export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
  */
 export function claimJobs(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Sql {
   return {
-    text: `WITH next AS (
-      SELECT job_id FROM managed_jobs
-      WHERE status = 'pending' AND queue = $1 AND available_at <= ${NOW} AND type = ANY($5::text[])
-      ORDER BY priority DESC, job_id
-      LIMIT $2
-      FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-      UPDATE managed_jobs j SET status = 'running', attempts = j.attempts + 1, fence = j.fence + 1,
-        lease_owner = $3, lease_expires_at = ${plusMs('$4')}, started_at = ${NOW}, finished_at = NULL, updated_at = ${NOW}
-      FROM next WHERE j.job_id = next.job_id
-      RETURNING j.*
-    ), ledger AS (
-      INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at)
-      SELECT job_id, fence, attempts, $3, started_at FROM claimed
-    )
+    text: `WITH ${claimCtes('$1', '$2', '$3', '$4', '$5')}
     SELECT * FROM claimed ORDER BY priority DESC, job_id`,
     values: [queue, limit, workerId, leaseMs, types],
   };
+}
+
+/** The CTEs `next` and `claimed` of a claim, with the placeholders of its parameters. */
+function claimCtes(queue: string, limit: string, workerId: string, leaseMs: string, types: string): string {
+  return `next AS (
+      SELECT job_id FROM managed_jobs
+      WHERE status = 'pending' AND queue = ${queue} AND available_at <= ${NOW} AND type = ANY(${types}::text[])
+      ORDER BY priority DESC, job_id
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE managed_jobs j SET status = 'running', attempts = j.attempts + 1, fence = j.fence + 1,
+        lease_owner = ${workerId}, lease_expires_at = ${plusMs(leaseMs)}, started_at = ${NOW}, finished_at = NULL, updated_at = ${NOW}
+      FROM next WHERE j.job_id = next.job_id
+      RETURNING j.*
+    )`;
 }
 
 /** One statement per heartbeat for all of a worker's runs. */
@@ -128,32 +132,63 @@ export function renewLeases(runs: RunRef[], workerId: string, leaseMs: number): 
   };
 }
 
-/** Completions are batched: many finished runs, one statement (job rows and ledger). */
-export function completeJobs(runs: Completion[]): Sql {
-  return {
-    text: `WITH done AS (
+/** The columns of `managed_jobs`, in table order (claimed rows are returned with exactly these). */
+const JOB_COLUMNS = [
+  'job_id', 'type', 'queue', 'status', 'priority', 'payload', 'state', 'result', 'progress_percentage', 'progress_message',
+  'owner_user_id', 'owner_tenant_id', 'triggered_by_user_id', 'attempts', 'max_attempts', 'idempotent', 'available_at',
+  'lease_owner', 'lease_expires_at', 'fence', 'failed_reason', 'started_at', 'finished_at', 'created_at', 'updated_at',
+];
+
+/** Completions are batched: many finished runs, one statement (job rows and their ledger rows). */
+function completeCtes(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `done AS (
       UPDATE managed_jobs j SET status = 'completed', result = r.result, progress_percentage = r.progress,
         progress_message = r.message, failed_reason = NULL, lease_owner = NULL, lease_expires_at = NULL,
         finished_at = ${NOW}, updated_at = ${NOW}
-      FROM unnest($1::uuid[], $2::int[], $3::jsonb[], $4::int[], $5::text[]) AS r(job_id, fence, result, progress, message)
+      FROM unnest(${p(0)}::uuid[], ${p(1)}::int[], ${p(2)}::jsonb[], ${p(3)}::int[], ${p(4)}::text[]) AS r(job_id, fence, result, progress, message)
       WHERE j.job_id = r.job_id AND j.fence = r.fence AND j.status = 'running'
-      RETURNING j.*
+      RETURNING j.job_id, j.fence, j.attempts, j.started_at, j.finished_at
     ), ledger AS (
-      UPDATE managed_job_attempts a SET finished_at = done.finished_at, outcome = 'completed'
-      FROM done WHERE a.job_id = done.job_id AND a.fence = done.fence
-    )
-    SELECT * FROM done`,
-    values: [
-      runs.map((r) => r.jobId),
-      runs.map((r) => r.fence),
-      runs.map((r) => r.result),
-      runs.map((r) => r.progress),
-      runs.map((r) => r.message),
-    ],
+      INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome)
+      SELECT job_id, fence, attempts, ${p(5)}, started_at, finished_at, 'completed' FROM done
+    )`;
+}
+
+function completionValues(runs: Completion[], workerId: string): unknown[] {
+  return [
+    runs.map((r) => r.jobId),
+    runs.map((r) => r.fence),
+    runs.map((r) => r.result),
+    runs.map((r) => r.progress),
+    runs.map((r) => r.message),
+    workerId,
+  ];
+}
+
+/** Rows `{ job_id, finished_at }` of the runs that were still theirs to complete. */
+export function completeJobs(runs: Completion[], workerId: string): Sql {
+  return { text: `WITH ${completeCtes(1)} SELECT job_id, finished_at FROM done`, values: completionValues(runs, workerId) };
+}
+
+/**
+ * The busy worker's round trip: complete the runs that finished and claim the next jobs, in one
+ * statement and one commit. The claim does not see the completions (one snapshot), and needs not
+ * to: they touch running rows, the claim pending ones. Claimed rows come back whole; completed
+ * runs as `done_job_id` / `done_finished_at` with every job column null.
+ */
+export function completeAndClaim(runs: Completion[], workerId: string, queue: string, types: string[], limit: number, leaseMs: number): Sql {
+  const columns = JOB_COLUMNS.join(', ');
+  const nulls = JOB_COLUMNS.map(() => 'NULL').join(', ');
+  return {
+    text: `WITH ${completeCtes(1)}, ${claimCtes('$7', '$8', '$6', '$9', '$10')}
+    SELECT ${columns}, NULL::uuid AS done_job_id, NULL::timestamp AS done_finished_at FROM claimed
+    UNION ALL SELECT ${nulls}, job_id, finished_at FROM done`,
+    values: [...completionValues(runs, workerId), queue, limit, leaseMs, types],
   };
 }
 
-export function failJob(run: Failure): Sql {
+export function failJob(run: Failure, workerId: string): Sql {
   const retry = run.retryInSeconds !== null;
   return {
     text: `WITH f AS (
@@ -164,8 +199,8 @@ export function failJob(run: Failure): Sql {
       WHERE job_id = $1 AND fence = $2 AND status = 'running'
       RETURNING *
     ), ledger AS (
-      UPDATE managed_job_attempts a SET finished_at = ${NOW}, outcome = $8, error = $4::text
-      FROM f WHERE a.job_id = f.job_id AND a.fence = f.fence
+      INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome, error)
+      SELECT job_id, fence, attempts, $9, started_at, ${NOW}, $8, $4::text FROM f
     )
     SELECT * FROM f`,
     values: [
@@ -177,12 +212,13 @@ export function failJob(run: Failure): Sql {
       run.progress,
       run.message,
       retry && run.outcome === 'failed' ? 'retrying' : run.outcome,
+      workerId,
     ],
   };
 }
 
 /** Shutdown hand-back: the run does not count as a try. */
-export function releaseJobs(runs: RunRef[], channel: string): Sql {
+export function releaseJobs(runs: RunRef[], workerId: string, channel: string): Sql {
   return {
     text: `WITH rel AS (
       UPDATE managed_jobs j SET status = 'pending', attempts = GREATEST(j.attempts - 1, 0), lease_owner = NULL,
@@ -191,11 +227,11 @@ export function releaseJobs(runs: RunRef[], channel: string): Sql {
       WHERE j.job_id = r.job_id AND j.fence = r.fence AND j.status = 'running'
       RETURNING j.*
     ), ledger AS (
-      UPDATE managed_job_attempts a SET finished_at = ${NOW}, outcome = 'released'
-      FROM rel WHERE a.job_id = rel.job_id AND a.fence = rel.fence
+      INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome)
+      SELECT job_id, fence, attempts + 1, $4, started_at, ${NOW}, 'released' FROM rel
     ), wake AS (SELECT pg_notify($3, 'd:') )
     SELECT rel.* FROM rel CROSS JOIN wake`,
-    values: [runs.map((r) => r.jobId), runs.map((r) => r.fence), channel],
+    values: [runs.map((r) => r.jobId), runs.map((r) => r.fence), channel, workerId],
   };
 }
 
@@ -233,14 +269,19 @@ export function stopJob(jobId: string, scope: ScopeFilter | undefined, channel: 
   const values: unknown[] = [jobId, channel];
   const where = scopeWhere(scope, values);
   return {
-    text: `WITH s AS (
-      UPDATE managed_jobs SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL,
-        finished_at = ${NOW}, updated_at = ${NOW}
+    text: `WITH old AS (
+      SELECT job_id, fence, status, attempts, lease_owner, started_at FROM managed_jobs
       WHERE job_id = $1 AND status IN ('pending', 'running')${where}
-      RETURNING *
+      FOR UPDATE
+    ), s AS (
+      UPDATE managed_jobs j SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL,
+        finished_at = ${NOW}, updated_at = ${NOW}
+      FROM old WHERE j.job_id = old.job_id AND j.status IN ('pending', 'running')
+      RETURNING j.*
     ), ledger AS (
-      UPDATE managed_job_attempts a SET finished_at = ${NOW}, outcome = 'stopped'
-      FROM s WHERE a.job_id = s.job_id AND a.fence = s.fence AND a.outcome IS NULL
+      INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome)
+      SELECT old.job_id, old.fence, old.attempts, coalesce(old.lease_owner, '?'), old.started_at, s.finished_at, 'stopped'
+      FROM old JOIN s ON s.job_id = old.job_id WHERE old.status = 'running'
     ), wake AS (SELECT pg_notify($2, 's:' || s.job_id) FROM s)
     SELECT s.* FROM s LEFT JOIN wake ON true`,
     values,
@@ -271,7 +312,7 @@ export function retryJob(jobId: string, tries: number, scope: ScopeFilter | unde
 export function reapExpired(maxLostRuns: number, lostReason: string): Sql {
   return {
     text: `WITH dead AS (
-      SELECT j.job_id, j.fence,
+      SELECT j.job_id, j.fence, j.attempts, j.lease_owner, j.started_at,
         (j.idempotent AND (SELECT count(*) FROM managed_job_attempts a WHERE a.job_id = j.job_id AND a.outcome = 'lost') < $1 - 1) AS requeue
       FROM managed_jobs j
       WHERE j.status = 'running' AND j.lease_expires_at < ${NOW}
@@ -286,8 +327,9 @@ export function reapExpired(maxLostRuns: number, lostReason: string): Sql {
       FROM dead WHERE j.job_id = dead.job_id AND j.fence = dead.fence
       RETURNING j.*
     ), ledger AS (
-      UPDATE managed_job_attempts a SET finished_at = ${NOW}, outcome = 'lost'
-      FROM r WHERE a.job_id = r.job_id AND a.fence = r.fence AND a.outcome IS NULL
+      INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome)
+      SELECT dead.job_id, dead.fence, dead.attempts, coalesce(dead.lease_owner, '?'), dead.started_at, ${NOW}, 'lost'
+      FROM dead JOIN r ON r.job_id = dead.job_id
     )
     SELECT * FROM r`,
     values: [maxLostRuns, lostReason],
@@ -367,10 +409,15 @@ export function filesOfJobs(jobIds: string[]): Sql {
   };
 }
 
+/** The ledger has no foreign key (it would cost a lookup per run on the hot path): its rows go with their job here. */
 export function pruneFinished(jobIds: string[], olderThanDays: number): Sql {
   return {
-    text: `DELETE FROM managed_jobs WHERE job_id = ANY($1::uuid[]) AND status IN ('completed', 'failed', 'stopped')
-      AND finished_at < ${NOW} - make_interval(days => $2::int)`,
+    text: `WITH del AS (
+      DELETE FROM managed_jobs WHERE job_id = ANY($1::uuid[]) AND status IN ('completed', 'failed', 'stopped')
+        AND finished_at < ${NOW} - make_interval(days => $2::int)
+      RETURNING job_id
+    ), ledger AS (DELETE FROM managed_job_attempts a USING del WHERE a.job_id = del.job_id)
+    SELECT count(*)::int AS pruned FROM del`,
     values: [jobIds, olderThanDays],
   };
 }

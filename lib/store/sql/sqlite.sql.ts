@@ -52,10 +52,9 @@ export const CLAIM_JOBS = `UPDATE managed_jobs SET status = 'running', attempts 
     LIMIT ?)
   RETURNING *`;
 
-export const INSERT_ATTEMPT = `INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at) VALUES (?, ?, ?, ?, ?)`;
-
-export const FINISH_ATTEMPT = `UPDATE managed_job_attempts SET finished_at = ${NOW}, outcome = ?, error = ?
-  WHERE job_id = ? AND fence = ? AND outcome IS NULL`;
+/** The ledger row of a run, written when the run ends (a run in progress is the job row itself). */
+export const INSERT_ATTEMPT = `INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome, error)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export const RENEW_LEASE = `UPDATE managed_jobs SET lease_expires_at = ${plusMs('?')}
   WHERE job_id = ? AND fence = ? AND status = 'running' AND lease_owner = ?`;
@@ -63,7 +62,7 @@ export const RENEW_LEASE = `UPDATE managed_jobs SET lease_expires_at = ${plusMs(
 export const COMPLETE_JOB = `UPDATE managed_jobs SET status = 'completed', result = ?, progress_percentage = ?, progress_message = ?,
     failed_reason = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = ${NOW}, updated_at = ${NOW}
   WHERE job_id = ? AND fence = ? AND status = 'running'
-  RETURNING *`;
+  RETURNING job_id, attempts, started_at, finished_at`;
 
 export const FAIL_JOB = `UPDATE managed_jobs SET status = @status, failed_reason = @reason, progress_percentage = @progress,
     progress_message = @message,
@@ -91,12 +90,16 @@ export const SAVE_STEP = `INSERT INTO managed_job_steps (job_id, name, result, c
   SELECT job_id, ?, ?, ${NOW} FROM managed_jobs WHERE job_id = ? AND fence = ? AND status = 'running'
   ON CONFLICT (job_id, name) DO NOTHING`;
 
-export function stopJob(where: string): string {
-  return `UPDATE managed_jobs SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL,
-      finished_at = ${NOW}, updated_at = ${NOW}
-    WHERE job_id = ? AND status IN ('pending', 'running')${where}
-    RETURNING *`;
+/** What a stop needs of the job before it changes it (was it running, and whose run). */
+export function stoppableJob(where: string): string {
+  return `SELECT job_id, fence, status, attempts, lease_owner, started_at FROM managed_jobs
+    WHERE job_id = ? AND status IN ('pending', 'running')${where}`;
 }
+
+export const STOP_JOB = `UPDATE managed_jobs SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL,
+    finished_at = ${NOW}, updated_at = ${NOW}
+  WHERE job_id = ? AND fence = ? AND status IN ('pending', 'running')
+  RETURNING *`;
 
 export function retryJob(where: string): string {
   return `UPDATE managed_jobs SET status = 'pending', max_attempts = attempts + ?, progress_percentage = 0,
@@ -106,7 +109,7 @@ export function retryJob(where: string): string {
     RETURNING *`;
 }
 
-export const EXPIRED_RUNS = `SELECT j.job_id, j.fence,
+export const EXPIRED_RUNS = `SELECT j.job_id, j.fence, j.attempts, j.lease_owner, j.started_at,
     (j.idempotent AND (SELECT count(*) FROM managed_job_attempts a WHERE a.job_id = j.job_id AND a.outcome = 'lost') < ? - 1) AS requeue
   FROM managed_jobs j WHERE j.status = 'running' AND j.lease_expires_at < ${NOW}`;
 
@@ -134,6 +137,7 @@ export const MARK_FILE_DELETED = `UPDATE managed_job_files SET deleted_at = ${NO
 const OLDER_THAN_DAYS = `finished_at < strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d days', ?))`;
 export const PRUNABLE_JOBS = `SELECT job_id FROM managed_jobs WHERE status IN ('completed', 'failed', 'stopped')
   AND ${OLDER_THAN_DAYS} ORDER BY finished_at LIMIT ?`;
+export const DELETE_ATTEMPTS = `DELETE FROM managed_job_attempts WHERE job_id = ?`;
 export const FILES_OF_JOB = `SELECT * FROM managed_job_files WHERE job_id = ? AND deleted_at IS NULL`;
 export const PRUNE_FINISHED = `DELETE FROM managed_jobs WHERE job_id = ? AND status IN ('completed', 'failed', 'stopped')
   AND ${OLDER_THAN_DAYS}`;
