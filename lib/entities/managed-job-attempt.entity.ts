@@ -12,9 +12,10 @@ export type AttemptOutcome = 'completed' | 'failed' | 'retrying' | 'stopped' | '
  * in progress it is described by its job row (`fence`, `leaseOwner`, `startedAt`).
  *
  * There is no foreign key to `managed_jobs`: checking one costs a lookup per run on the hot path.
- * Pruning deletes a job's ledger rows with the job.
+ * Pruning deletes a job's ledger rows with the job. On SQLite the table is `WITHOUT ROWID`: one
+ * B-tree keyed by `(job_id, fence)` instead of a table and an index to write per run.
  */
-@Entity('managed_job_attempts')
+@Entity('managed_job_attempts', { withoutRowid: true })
 export class ManagedJobAttemptEntity {
   @PrimaryColumn({ name: 'job_id', type: 'uuid', primaryKeyConstraintName: 'pk_managed_job_attempts' })
   jobId!: string;

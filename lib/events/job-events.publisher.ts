@@ -1,6 +1,6 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { ManagedJobEvent } from './managed-job.events.js';
+import type { ManagedJobEvent, ManagedJobEventName } from './managed-job.events.js';
 
 export type JobEventListener = (event: ManagedJobEvent) => void;
 
@@ -20,6 +20,13 @@ export class JobEventsPublisher {
   subscribe(listener: JobEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Whether anyone would receive an event of this name (so a busy worker can skip building it). */
+  wants(name: ManagedJobEventName): boolean {
+    if (this.listeners.size > 0) return true;
+    if (!this.emitter) return false;
+    return Boolean(this.emitter.hasListeners(name)) || this.emitter.listenersAny().length > 0;
   }
 
   publish(event: ManagedJobEvent): void {

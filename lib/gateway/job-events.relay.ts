@@ -47,11 +47,21 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     if (!this.options.broadcasting.enabled || this.store.dialect !== 'postgres') return;
-    this.unsubscribe = this.events.subscribe((event) => this.relay(event));
+    // Subscribed only while someone listens, so that a worker with no gateway anywhere does not
+    // even build the events it would relay (see JobEventsPublisher.wants).
+    const follow = (present: boolean) => {
+      this.listened = present;
+      if (present && !this.unsubscribe) this.unsubscribe = this.events.subscribe((event) => this.relay(event));
+      if (!present && this.unsubscribe) {
+        this.unsubscribe();
+        this.unsubscribe = undefined;
+      }
+    };
+    follow(true);
     const check = () =>
       this.store.hasEventListeners().then(
-        (present) => (this.listened = present),
-        () => (this.listened = true), // unsure: keep sending
+        (present) => follow(present),
+        () => follow(true), // unsure: keep sending
       );
     void check();
     this.checkTimer = setInterval(check, LISTENERS_CHECK_MS);

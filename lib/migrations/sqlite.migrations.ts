@@ -18,7 +18,7 @@ export class ManagedJobsSqliteInit1763800000000 implements MigrationInterface {
       "started_at" datetime(3), "finished_at" datetime(3), "created_at" datetime(3) NOT NULL, "updated_at" datetime(3) NOT NULL)`);
     await q.query(`CREATE TABLE "managed_job_attempts" ("job_id" varchar NOT NULL, "fence" integer NOT NULL, "attempt" integer NOT NULL,
       "worker_id" varchar(255) NOT NULL, "started_at" datetime(3) NOT NULL, "finished_at" datetime(3) NOT NULL, "outcome" varchar(16) NOT NULL, "error" text,
-      PRIMARY KEY ("job_id", "fence"))`);
+      PRIMARY KEY ("job_id", "fence")) WITHOUT ROWID`);
     await q.query(`CREATE TABLE "managed_job_files" ("job_file_id" varchar PRIMARY KEY NOT NULL, "job_id" varchar NOT NULL,
       "filename" varchar(255) NOT NULL, "path" varchar(1024) NOT NULL, "mime_type" varchar(255) NOT NULL, "size_bytes" bigint NOT NULL,
       "expires_at" datetime(3) NOT NULL, "created_at" datetime(3) NOT NULL, "deleted_at" datetime(3),

@@ -23,9 +23,11 @@ export interface JobContextDeps {
 export class RunContext<P = unknown> implements JobContext<P> {
   readonly jobId: string;
   readonly attempt: number;
-  readonly signal: AbortSignal;
   readonly progress: ProgressReporter;
-  private readonly controller = new AbortController();
+  /** Made on first use of `signal`: most handlers never look, and a busy worker starts thousands of runs a second. */
+  private controller?: AbortController;
+  private reason?: JobInterruptedError;
+  private onInterrupt?: () => void;
   private readonly run: RunRef;
   private state: Record<string, unknown> | null;
   private steps?: Map<string, unknown>;
@@ -37,7 +39,6 @@ export class RunContext<P = unknown> implements JobContext<P> {
   ) {
     this.jobId = job.jobId;
     this.attempt = job.attempts;
-    this.signal = this.controller.signal;
     this.run = { jobId: job.jobId, fence: job.fence };
     this.state = job.state ?? null;
     this.progress = new ProgressReporter(
@@ -52,15 +53,30 @@ export class RunContext<P = unknown> implements JobContext<P> {
     return this.run.fence;
   }
 
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
   /** Why the run was interrupted, if it was. */
   get interruption(): JobInterruptedError | undefined {
-    return this.signal.aborted ? (this.signal.reason as JobInterruptedError) : undefined;
+    return this.reason;
+  }
+
+  /** Resolves when the run is interrupted (the worker's side of `signal`). */
+  interrupted(): Promise<void> {
+    return this.reason ? Promise.resolve() : new Promise<void>((resolve) => (this.onInterrupt = resolve));
   }
 
   interrupt(reason: JobInterruptedError): void {
-    if (this.signal.aborted) return;
+    if (this.reason) return;
+    this.reason = reason;
     if (reason.reason !== 'shutdown') this.progress.cancel();
-    this.controller.abort(reason);
+    this.controller?.abort(reason);
+    this.onInterrupt?.();
   }
 
   async updateProgress(percent: number, message?: string): Promise<void> {
@@ -76,11 +92,11 @@ export class RunContext<P = unknown> implements JobContext<P> {
   }
 
   async isStopped(): Promise<boolean> {
-    return this.signal.aborted;
+    return this.reason !== undefined;
   }
 
   throwIfStopped(): void {
-    if (this.signal.aborted) throw this.signal.reason;
+    if (this.reason) throw this.reason;
   }
 
   async saveState(state: Record<string, unknown>): Promise<void> {

@@ -28,6 +28,7 @@ import { JobRegistry, type RegisteredJob } from '../discovery/job-registry.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import {
   ManagedJobCompletedEvent,
+  ManagedJobEvents,
   ManagedJobFailedEvent,
   ManagedJobProgressEvent,
   ManagedJobStartedEvent,
@@ -307,9 +308,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async execute(run: ActiveRun): Promise<void> {
     const ctx = run.ctx;
-    const aborted = ctx
-      ? new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))
-      : new Promise<void>(() => undefined);
+    const aborted = ctx ? ctx.interrupted() : new Promise<void>(() => undefined);
     const outcome = await Promise.race([run.handler, aborted.then(() => null)]);
     clearTimeout(run.timeout);
     const ref = { jobId: run.job.jobId, fence: run.job.fence };
@@ -354,7 +353,9 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
           this.schedulePump();
         }),
     );
-    if (done) this.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
+    if (done && this.events.wants(ManagedJobEvents.Completed)) {
+      this.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
+    }
   }
 
   private async recordFailure(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout'): Promise<void> {

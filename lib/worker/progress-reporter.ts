@@ -15,6 +15,8 @@ export class ProgressReporter {
   private timer?: NodeJS.Timeout;
   private lastWriteAt = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** Writes queued on `chain` and not yet done. */
+  private writes = 0;
   current: ProgressValue;
 
   constructor(
@@ -37,6 +39,7 @@ export class ProgressReporter {
 
   private flush(): Promise<void> {
     this.timer = undefined;
+    this.writes++;
     this.chain = this.chain.then(async () => {
       const value = this.pending;
       this.pending = null;
@@ -48,6 +51,8 @@ export class ProgressReporter {
       } catch {
         // A lost progress write is not worth failing a job for; the next one (or the final
         // transition, which carries the last value) brings the record up to date.
+      } finally {
+        this.writes--;
       }
     });
     return this.chain;
@@ -55,6 +60,8 @@ export class ProgressReporter {
 
   /** Stop the timer and write whatever is still pending; resolves when all writes are done. */
   async settle(): Promise<ProgressValue> {
+    // The common case, a job that never reported progress: nothing to write or wait for.
+    if (!this.timer && !this.pending && !this.writes) return this.current;
     clearTimeout(this.timer);
     await this.flush();
     return this.current;

@@ -1,0 +1,70 @@
+import { Injectable, type INestApplication } from '@nestjs/common';
+import pg from 'pg';
+import { JobRunnerService, JobStatus, ManagedJob, type ManagedJobHandler } from '../../lib/index.js';
+import { createTestDatabase, waitFor, type TestDatabase } from '../support/databases.js';
+import { createTestApp } from '../support/app.js';
+
+@Injectable()
+@ManagedJob({ name: 'relay-probe' })
+class RelayProbeJob implements ManagedJobHandler {
+  async handle() {
+    return 'ok';
+  }
+}
+
+/**
+ * Workers relay their events to other processes' gateways through NOTIFY, but only while such a
+ * gateway listens: without one, a busy worker would encode and send events nobody receives.
+ */
+describe('event relay between processes (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let worker: INestApplication;
+  let web: INestApplication | undefined;
+  let observer: pg.Client;
+  const notified: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    worker = await createTestApp(db, { providers: [RelayProbeJob] });
+    // A plain LISTEN that does not announce itself as a gateway: it only watches what is sent.
+    const o = db.typeorm as any;
+    observer = new pg.Client({ host: o.host, port: o.port, user: o.username, password: o.password, database: o.database });
+    await observer.connect();
+    observer.on('notification', (msg) => notified.push(msg.payload ?? ''));
+    await observer.query('LISTEN managed_jobs_events');
+  }, 60_000);
+
+  afterAll(async () => {
+    await observer?.end();
+    await web?.close();
+    await worker?.close();
+    await db?.drop();
+  });
+
+  const runOne = async () => {
+    const job = await worker.get(JobRunnerService).dispatch(RelayProbeJob, {});
+    await waitFor(async () => (await worker.get(JobRunnerService).find(job.jobId))?.status === JobStatus.Completed);
+    return job.jobId;
+  };
+
+  it('sends nothing while no gateway of another process listens, and relays once one does', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // the relay's first checks are done
+    const quiet = await runOne();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(notified.filter((n) => n.includes(quiet))).toEqual([]);
+
+    // A web process with the gateway (its worker off) starts listening.
+    web = await createTestApp(db, { providers: [RelayProbeJob], listen: true, migrate: false, options: { worker: { enabled: false } } });
+    let heard: string | undefined;
+    await waitFor(
+      async () => {
+        const id = await runOne();
+        if (notified.some((n) => n.includes(id))) heard = id;
+        return heard !== undefined;
+      },
+      { timeoutMs: 5000 },
+    );
+    const events = notified.filter((n) => n.includes(heard!));
+    expect(events.map((n) => JSON.parse(n).e)).toEqual(['job.started', 'job.completed']);
+  }, 30_000);
+});
