@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
+import { newJobId } from '../ids/job-id.js';
 import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
@@ -68,7 +68,7 @@ export class JobRunnerService {
       throw new ManagedJobsError(`availableAt must be a valid Date.`);
     }
     return {
-      jobId: uuidv7(),
+      jobId: newJobId(),
       type: registered.name,
       queue: options.queue ?? registered.queue ?? this.options.queue.name,
       priority: Math.trunc(options.priority ?? registered.priority),

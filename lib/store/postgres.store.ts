@@ -18,7 +18,7 @@ import type {
   RunRef,
   ScopeFilter,
 } from './job-store.interface.js';
-import { byPriorityThenAge, toDate, toFile, toJob } from './row-mapper.js';
+import { byPriorityThenAge, insertedJob, toDate, toFile, toJob } from './row-mapper.js';
 import * as sql from './sql/postgres.sql.js';
 import { JobStatus } from '../enums/job-status.enum.js';
 
@@ -105,8 +105,9 @@ export class PostgresJobStore implements JobStore {
   async insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin = ''): Promise<ManagedJobEntity[]> {
     const queues = [...new Set(jobs.map((j) => j.queue))].join(',');
     const q = sql.insertJobs(jobs, NOTIFY_CHANNEL, `d:${queues}|${wakeOrigin}`);
-    const rows = manager ? await manager.query(q.text, q.values) : await this.query(q);
-    return rows.map(toJob);
+    const rows: any[] = manager ? await manager.query(q.text, q.values) : await this.query(q);
+    const byId = new Map(rows.map((row) => [row.job_id, row]));
+    return jobs.map((j) => insertedJob(j, byId.get(j.jobId)));
   }
 
   async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {

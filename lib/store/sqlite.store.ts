@@ -18,7 +18,7 @@ import type {
   RunRef,
   ScopeFilter,
 } from './job-store.interface.js';
-import { byPriorityThenAge, toDate, toFile, toJob, utcText } from './row-mapper.js';
+import { byPriorityThenAge, insertedJob, toDate, toFile, toJob, utcText } from './row-mapper.js';
 import * as sql from './sql/sqlite.sql.js';
 
 /** How often the worker checks whether another connection committed (see `listen`). */
@@ -99,11 +99,11 @@ export class SqliteJobStore implements JobStore {
     ];
     if (manager) {
       const rows: ManagedJobEntity[] = [];
-      for (const j of jobs) rows.push(...((await manager.query(sql.INSERT_JOB, params(j))) as any[]).map(toJob));
+      for (const j of jobs) rows.push(...((await manager.query(sql.INSERT_JOB, params(j))) as any[]).map((row) => insertedJob(j, row)));
       return rows;
     }
     const insert = this.stmt(sql.INSERT_JOB);
-    return this.write(() => jobs.map((j) => toJob(insert.get(...params(j)) as any)));
+    return this.write(() => jobs.map((j) => insertedJob(j, insert.get(...params(j)) as any)));
   }
 
   async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {

@@ -24,7 +24,7 @@ export function scopeWhere(scope: ScopeFilter | undefined, values: unknown[]): s
 export const INSERT_JOB = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
     triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at)
   VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW})
-  RETURNING *`;
+  RETURNING job_id, available_at, created_at`;
 
 export const FIND_JOB = `SELECT * FROM managed_jobs WHERE job_id = ?`;
 
