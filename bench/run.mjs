@@ -58,7 +58,7 @@ const SCENARIOS = [
   { id: 'latencyIn', label: `Start latency in-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: false }, who: all, percentiles: true },
   { id: 'latencyX', label: `Start latency cross-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: true }, who: all, percentiles: true },
   { id: 'progress', label: `${sizes.progress.toLocaleString('en')} updateProgress calls: extra wall time, ms`, scenario: 'progress', better: 'lower', params: { calls: sizes.progress, capMs: 120_000 }, who: (c) => c.contender === 'ours' || c.contender === 'bullmq' },
-  { id: 'memory', label: `Worker RSS growth draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
+  { id: 'memory', label: `Worker RSS growth after warm-up, draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
 ];
 
 const onlyScenarios = flag('only')?.split(',');
@@ -161,7 +161,7 @@ try {
           ? `ERROR ${result.error}`
           : s.percentiles
             ? `p50 ${result.p50?.toFixed(2)} p95 ${result.p95?.toFixed(2)} p99 ${result.p99?.toFixed(2)} ms (${result.received}/${s.params.count})`
-            : `${result.value?.toFixed(s.better === 'higher' ? 0 : 1)} ${result.unit}${result.capped ? ` (capped: ${result.done} done)` : ''}${s.scenario === 'memory' ? ` (${result.startRss.toFixed(0)} → ${result.endRss.toFixed(0)} MB)` : ''}`;
+            : `${result.value?.toFixed(s.better === 'higher' ? 0 : 1)} ${result.unit}${result.capped ? ` (capped: ${result.done} done)` : ''}${s.scenario === 'memory' ? ` (${result.startRss.toFixed(0)} → ${result.warmRss.toFixed(0)} → ${result.endRss.toFixed(0)} MB)` : ''}`;
         console.log(`[rep ${rep + 1}/${reps}] ${s.id.padEnd(10)} ${c.label.padEnd(15)} ${shown}  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
       }
     }

@@ -37,7 +37,8 @@ function cell(row, runs) {
   const m = median(vals);
   let text = fmt(m, row.kind);
   if (row.s.scenario === 'memory') {
-    text = `${fmt(m, 'ms')} (${Math.round(median(ok.map((r) => r.startRss)))}→${Math.round(median(ok.map((r) => r.endRss)))})`;
+    const mid = (key) => Math.round(median(ok.map((r) => r[key] ?? r.startRss)));
+    text = `${fmt(m, 'ms')} (${mid('startRss')}→${mid('warmRss')}→${mid('endRss')})`;
   }
   if (vals.length > 1 && m) text += ` ±${Math.round(((Math.max(...vals) - Math.min(...vals)) / Math.abs(m)) * 50)}%`;
   if (ok.some((r) => r.capped || (row.s.percentiles && r.received < row.s.params.count))) text += ' †';
@@ -91,7 +92,7 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
   }
   out.push('');
   out.push(
-    '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth (RSS after GC at start → end, MB), one repetition only.',
+    '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth from the end of the warm-up to the end (RSS after GC, MB), then idle → after the first tenth of the jobs → end; one repetition only.',
   );
   const peers = contenders.filter((c) => !c.ours);
   for (const ours of contenders.filter((c) => c.ours)) {
