@@ -126,7 +126,15 @@ export class SqliteJobStore implements JobStore {
 
   /** Inside a write transaction. */
   private claimNow(c: ClaimRequest): any[] {
-    return this.stmt(sql.CLAIM_JOBS).all(c.workerId, c.leaseMs, c.queue, JSON.stringify(c.types), c.limit) as any[];
+    const now = Date.now();
+    return this.stmt(sql.CLAIM_JOBS).all({
+      workerId: c.workerId,
+      leaseUntil: utcText(new Date(now + c.leaseMs)),
+      now: utcText(new Date(now)),
+      queue: c.queue,
+      types: JSON.stringify(c.types),
+      limit: c.limit,
+    }) as any[];
   }
 
   /** Inside a write transaction. */
@@ -134,8 +142,9 @@ export class SqliteJobStore implements JobStore {
     const complete = this.stmt(sql.COMPLETE_JOB);
     const ledger = this.stmt(sql.INSERT_ATTEMPT);
     const done: CompletedRun[] = [];
+    const now = utcText(new Date());
     for (const r of runs) {
-      const row = complete.get(r.result, r.progress, r.message, r.jobId, r.fence) as any;
+      const row = complete.get({ result: r.result, progress: r.progress, message: r.message, jobId: r.jobId, fence: r.fence, now }) as any;
       if (!row) continue;
       ledger.run(r.jobId, r.fence, row.attempts, workerId, row.started_at, row.finished_at, 'completed', null);
       done.push({ jobId: r.jobId, finishedAt: toDate(row.finished_at)! });

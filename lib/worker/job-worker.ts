@@ -82,8 +82,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private reserved = 0;
   /** Whether due jobs may be waiting: a fresh wake, or the last claim came back full. */
   private backlog = true;
-  /** Whether the last claim came back full (only then may a second claim go out beside one in flight). */
+  /** Whether the last claim came back full (then a second claim may go out beside one in flight). */
   private lastClaimFull = false;
+  /** `wakes` when the latest claim left: a fresh wake since then may not be seen by it (its snapshot is older). */
+  private lastClaimWake = -1;
   /** Counts fresh wakes: a claim that comes back short clears `backlog` only if none came meanwhile. */
   private wakes = 0;
   private pumpScheduled = false;
@@ -198,7 +200,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const { concurrency } = this.options.worker;
     const share = Math.ceil(concurrency / this.maxFlights);
     while (this.flights < this.maxFlights) {
-      const mayClaim = this.started && !this.stopping && this.backlog && (this.claimFlights === 0 || this.lastClaimFull);
+      const mayClaim =
+        this.started &&
+        !this.stopping &&
+        this.backlog &&
+        (this.claimFlights === 0 || this.lastClaimFull || this.wakes !== this.lastClaimWake);
       const limit = mayClaim ? Math.min(share, concurrency - this.running.size - this.reserved) : 0;
       if (!this.completions.length && limit <= 0) return;
       this.launch(this.completions.splice(0, MAX_COMPLETIONS), Math.max(0, limit));
@@ -208,7 +214,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private launch(batch: QueuedCompletion[], limit: number): void {
     this.flights++;
     this.reserved += limit;
-    if (limit) this.claimFlights++;
+    if (limit) {
+      this.claimFlights++;
+      this.lastClaimWake = this.wakes;
+    }
     const wakesBefore = this.wakes;
     this.track(
       this.fly(batch, limit).then((claimed) => {
