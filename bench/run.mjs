@@ -58,7 +58,7 @@ const SCENARIOS = [
   { id: 'latencyIn', label: `Start latency in-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: false }, who: all, percentiles: true },
   { id: 'latencyX', label: `Start latency cross-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: true }, who: all, percentiles: true },
   { id: 'progress', label: `${sizes.progress.toLocaleString('en')} updateProgress calls: extra wall time, ms`, scenario: 'progress', better: 'lower', params: { calls: sizes.progress, capMs: 120_000 }, who: (c) => c.contender === 'ours' || c.contender === 'bullmq' },
-  { id: 'memory', label: `Worker RSS growth after warm-up, draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
+  { id: 'memory', label: `Worker RSS growth over the 2nd half of draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
 ];
 
 const onlyScenarios = flag('only')?.split(',');

@@ -92,7 +92,7 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
   }
   out.push('');
   out.push(
-    '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth from the end of the warm-up to the end (RSS after GC, MB), then idle → after the first tenth of the jobs → end; one repetition only.',
+    '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth over the second half of the drain (RSS after GC, MB; a leak grows there as in the first half, a warm-up does not), then idle → half-way → end; one repetition only.',
   );
   const peers = contenders.filter((c) => !c.ours);
   for (const ours of contenders.filter((c) => c.ours)) {
