@@ -147,5 +147,7 @@ export interface JobStore {
   listenEvents(onEvent: (payload: string) => void): Promise<void>;
   /** Whether another process listens for job events (PostgreSQL: holds the listener lock); false on SQLite. */
   hasEventListeners(): Promise<boolean>;
+  /** Open a few pooled connections ahead of the first jobs (PostgreSQL); a no-op on SQLite. */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }

@@ -30,6 +30,9 @@ const TIMESTAMP_OID = 1114;
  */
 const JSONB_OID = 3802;
 
+/** Pooled connections opened at start (see `warmUp`). */
+const WARM_CONNECTIONS = 4;
+
 /** Distinct statement texts prepared per connection at most (list filters make a few shapes each). */
 const MAX_PREPARED = 200;
 
@@ -245,6 +248,18 @@ export class PostgresJobStore implements JobStore {
 
   listenEvents(onEvent: (payload: string) => void): Promise<void> {
     return this.listenOn(EVENTS_CHANNEL, onEvent);
+  }
+
+  /**
+   * The pool opens connections lazily, and a connection takes a TCP handshake and a SCRAM exchange
+   * (~10 ms here): the first jobs after an idle start queued behind them (they were the whole p99
+   * of the start-latency bench). Holding a few clients at once makes the pool open them now.
+   */
+  async warmUp(): Promise<void> {
+    const pool: pg.Pool = this.driver.master;
+    const n = Math.min(WARM_CONNECTIONS, (pool as unknown as { options?: { max?: number } }).options?.max ?? WARM_CONNECTIONS);
+    const clients = await Promise.allSettled(Array.from({ length: n }, () => pool.connect()));
+    for (const c of clients) if (c.status === 'fulfilled') c.value.release();
   }
 
   /** Whether a connection other than ours LISTENs for job events (it holds the listener lock). */

@@ -355,6 +355,8 @@ export class SqliteJobStore implements JobStore {
     return false;
   }
 
+  async warmUp(): Promise<void> {}
+
   async close(): Promise<void> {
     clearInterval(this.versionTimer);
     this.statements.clear();

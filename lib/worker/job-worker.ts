@@ -101,7 +101,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly events: JobEventsPublisher,
   ) {
     // SQLite statements are synchronous: a second one in flight would only wait for the first.
-    this.maxFlights = store.dialect === 'postgres' ? 2 : 1;
+    this.maxFlights = store.dialect === 'postgres' ? 3 : 1;
   }
 
   get id(): string {
@@ -114,6 +114,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   onApplicationBootstrap(): void {
+    // Dispatching processes need warm connections as much as workers do.
+    void this.store.warmUp().catch(() => undefined);
     if (!this.options.worker.enabled) return;
     // Claim only jobs this process can run: a process without a job's provider leaves it to others.
     this.types = this.registry.all().map((j) => j.name);
@@ -198,7 +200,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Send statements while there is something to send and a flight free: completions, claims, or both at once. */
   private pump(): void {
     const { concurrency } = this.options.worker;
-    const share = Math.ceil(concurrency / this.maxFlights);
+    // Two busy flights share the slots; the third is room for a fresh wake's claim beside them.
+    const share = Math.ceil(concurrency / Math.min(2, this.maxFlights));
     while (this.flights < this.maxFlights) {
       const mayClaim =
         this.started &&
