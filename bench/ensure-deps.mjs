@@ -4,8 +4,8 @@
  * - bench/'s own dependencies (the peers and a Node 22 runtime, the npm package `node`) are
  *   installed with `npm --prefix bench ci` when missing or older than bench/package.json.
  * - better-sqlite3 is a native addon: the root's copy is built for the machine's Node 20, so bench/
- *   has its own, compiled against the headers that ship inside the `node` package (no download:
- *   needs python3, make and g++, which .ci/run installs).
+ *   has its own (a devDependency of bench/), recompiled here against the headers that ship inside
+ *   the `node` package (no download: needs python3, make and g++, which .ci/run installs).
  */
 import { execSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
