@@ -30,8 +30,6 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   private unsubscribe?: () => void;
   private readonly buffer: string[] = [];
   private flushing?: Promise<void>;
-  /** Whether a gateway of another process listens; true until the first check says otherwise. */
-  private listened = true;
   private checkTimer?: NodeJS.Timeout;
 
   constructor(
@@ -50,7 +48,6 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
     // Subscribed only while someone listens, so that a worker with no gateway anywhere does not
     // even build the events it would relay (see JobEventsPublisher.wants).
     const follow = (present: boolean) => {
-      this.listened = present;
       if (present && !this.unsubscribe) this.unsubscribe = this.events.subscribe((event) => this.relay(event));
       if (!present && this.unsubscribe) {
         this.unsubscribe();
@@ -69,7 +66,6 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private relay(event: ManagedJobEvent): void {
-    if (!this.listened) return;
     const name = broadcastEventName(event.name);
     const message = encodeRelayMessage(this.origin, name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
     this.buffer.push(message);

@@ -96,7 +96,7 @@ export interface JobStore {
   find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
   list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }>;
   /** Claim up to `limit` due jobs of one queue, of the given types (those this process can run), for `workerId`. */
-  claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]>;
+  claim(claim: ClaimRequest): Promise<ManagedJobEntity[]>;
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
   /** Record completed runs of `workerId` (job rows and ledger rows). */

@@ -124,8 +124,8 @@ export class PostgresJobStore implements JobStore {
     return { rows: rows.map(toJob), total: count.total };
   }
 
-  async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
-    return (await this.query(sql.claimJobs(queue, types, limit, workerId, leaseMs))).map(toJob);
+  async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
+    return (await this.query(sql.claimJobs(claim))).map(toJob);
   }
 
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
@@ -138,7 +138,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async completeAndClaim(runs: Completion[], c: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
-    const rows = await this.query(sql.completeAndClaim(runs, c.workerId, c.queue, c.types, c.limit, c.leaseMs));
+    const rows = await this.query(sql.completeAndClaim(runs, c));
     const completed: CompletedRun[] = [];
     const claimed: ManagedJobEntity[] = [];
     for (const row of rows) {

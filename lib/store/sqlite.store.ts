@@ -120,8 +120,8 @@ export class SqliteJobStore implements JobStore {
     return { rows: rows.map((r) => toJob(r as any)), total: Number(total) };
   }
 
-  async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<ManagedJobEntity[]> {
-    return (await this.write(() => this.claimNow({ queue, types, limit, workerId, leaseMs }))).map(toJob).sort(byPriorityThenAge);
+  async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
+    return (await this.write(() => this.claimNow(claim))).map(toJob).sort(byPriorityThenAge);
   }
 
   /** Inside a write transaction. */

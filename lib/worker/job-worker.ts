@@ -223,7 +223,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     const wakesBefore = this.wakes;
     this.track(
-      this.fly(batch, limit).then((claimed) => {
+      this.fly(batch, limit).then(async (claimed) => {
         this.flights--;
         this.reserved -= limit;
         if (limit) {
@@ -232,15 +232,15 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
           // A failed claim waits for the next wake (the poll at the latest) instead of spinning.
           if (claimed === null || (!this.lastClaimFull && this.wakes === wakesBefore)) this.backlog = false;
         }
-        if (claimed?.length) {
-          if (this.stopping) {
-            // The shutdown began while this claim was in flight: run nothing new, hand them back.
-            this.track(this.handBack(claimed.map((j) => ({ jobId: j.jobId, fence: j.fence }))));
-          } else {
-            for (const job of claimed) this.start(job);
-          }
-        }
         this.schedulePump();
+        if (!claimed?.length) return;
+        if (this.stopping) {
+          // The shutdown began while this claim was in flight: run nothing new, hand them back
+          // (inside this tracked promise, so the shutdown waits for it before the store closes).
+          await this.handBack(claimed.map((j) => ({ jobId: j.jobId, fence: j.fence })));
+        } else {
+          for (const job of claimed) this.start(job);
+        }
       }),
     );
   }
@@ -270,17 +270,18 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         const byId = new Map(completed.map((c) => [c.jobId, c]));
         for (const b of batch) b.resolve(byId.get(b.completion.jobId) ?? null);
       } else if (limit) {
-        claimed = await this.store.claim(first, this.types, limit, this.id, this.options.worker.leaseMs);
+        claimed = await this.store.claim(claimOf(first, limit));
       }
       for (const queue of others) {
         if (!limit || claimed.length >= limit || this.stopping) break;
-        claimed = claimed.concat(await this.store.claim(queue, this.types, limit - claimed.length, this.id, this.options.worker.leaseMs));
+        claimed = claimed.concat(await this.store.claim(claimOf(queue, limit - claimed.length)));
       }
       return claimed;
     } catch (error) {
-      if (limit) this.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
+      if (!limit) return []; // the completions were rejected above and are retried by their runs
+      this.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
       // Jobs claimed from an earlier queue still run; their slots were reserved.
-      return limit && claimed.length ? claimed : limit ? null : [];
+      return claimed.length ? claimed : null;
     }
   }
 
@@ -484,7 +485,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       clearTimeout(run.timeout);
       this.running.delete(run.job.jobId);
     }
-    await Promise.allSettled([...this.inFlight]);
+    // Until nothing is left: a completion or hand-back may start while earlier work settles.
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     clearInterval(this.heartbeatTimer);
   }
 

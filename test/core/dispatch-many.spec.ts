@@ -65,6 +65,11 @@ describe.each(dialects)('dispatchMany on %s', (dialect) => {
     expect(stored[3]!.availableAt.getTime() - stored[3]!.createdAt.getTime()).toBeGreaterThanOrEqual(4_990);
   });
 
+  it("returns the stored record through a caller's transaction (TypeORM's connection, not ours)", async () => {
+    const [job] = await app.get(DataSource).transaction((manager) => runner.dispatchMany(LongJob, [{ payload: { maxMs: 1 } }], manager));
+    expect(record(job)).toEqual(record(await runner.find(job.jobId)));
+  });
+
   it('writes nothing when one payload of the batch is invalid', async () => {
     const before = await app.get(DataSource).query(`SELECT count(*) AS n FROM managed_jobs`);
     const valid = { from: '2026-01-01', to: '2026-01-31' };

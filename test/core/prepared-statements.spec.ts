@@ -50,7 +50,7 @@ describe('prepared statements (PostgreSQL)', () => {
     await runJobs(app, 10);
     const store = app.get<JobStore>(JOB_STORE);
     // Many claims at once: every pooled connection prepares the claim (`RETURNING j.*`).
-    const claimEverywhere = () => Promise.all(Array.from({ length: 30 }, () => store.claim('no-such-queue', ['prepared-probe'], 1, 'probe', 1000)));
+    const claimEverywhere = () => Promise.all(Array.from({ length: 30 }, () => store.claim({ queue: 'no-such-queue', types: ['prepared-probe'], limit: 1, workerId: 'probe', leaseMs: 1000 })));
     await claimEverywhere();
     expect(preparedNames(app).filter((n) => n.startsWith('nmj_')).length).toBeGreaterThan(0);
     // A deploy adds a column while this worker runs: "cached plan must not change result type".

@@ -11,7 +11,7 @@
  * - Every write of a running worker matches `fence` and `status = 'running'`; a stopped,
  *   reassigned or reaped run changes nothing.
  */
-import type { Completion, Failure, ListFilter, NewFile, NewJob, RunRef, ScopeFilter } from '../job-store.interface.js';
+import type { ClaimRequest, Completion, Failure, ListFilter, NewFile, NewJob, RunRef, ScopeFilter } from '../job-store.interface.js';
 import { utcText } from '../row-mapper.js';
 
 export interface Sql {
@@ -57,6 +57,13 @@ function sharesOptions(jobs: NewJob[]): boolean {
   );
 }
 
+/**
+ * What an insert returns (the record is built from what was inserted). Times as text: through a
+ * caller's EntityManager the rows come from TypeORM's pool, whose driver would parse a
+ * `timestamp` as local time.
+ */
+const INSERTED = `job_id, available_at::text AS available_at, created_at::text AS created_at`;
+
 const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
         triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at`;
 
@@ -72,7 +79,7 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
       SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW}
       FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb)) AS u(job_id, payload)
-      RETURNING job_id, available_at, created_at
+      RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
     values: [
@@ -103,7 +110,7 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[], $8::text[],
         $9::int[], $10::bool[], $11::timestamp[], $12::float8[])
         AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms)
-      RETURNING job_id, available_at, created_at
+      RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
     values: [
@@ -155,11 +162,11 @@ export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
  * `idx_managed_jobs_claim (queue, priority DESC, job_id) WHERE status = 'pending'` serves both
  * the filter and the order, so a claim reads only the rows it takes.
  */
-export function claimJobs(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Sql {
+export function claimJobs(c: ClaimRequest): Sql {
   return {
     text: `WITH ${claimCtes('$1', '$2', '$3', '$4', '$5')}
     SELECT * FROM claimed ORDER BY priority DESC, job_id`,
-    values: [queue, limit, workerId, leaseMs, types],
+    values: [c.queue, c.limit, c.workerId, c.leaseMs, c.types],
   };
 }
 
@@ -235,14 +242,14 @@ export function completeJobs(runs: Completion[], workerId: string): Sql {
  * to: they touch running rows, the claim pending ones. Claimed rows come back whole; completed
  * runs as `done_job_id` / `done_finished_at` with every job column null.
  */
-export function completeAndClaim(runs: Completion[], workerId: string, queue: string, types: string[], limit: number, leaseMs: number): Sql {
+export function completeAndClaim(runs: Completion[], c: ClaimRequest): Sql {
   const columns = JOB_COLUMNS.join(', ');
   const nulls = JOB_COLUMNS.map(() => 'NULL').join(', ');
   return {
     text: `WITH ${completeCtes(1)}, ${claimCtes('$7', '$8', '$6', '$9', '$10')}
     SELECT ${columns}, NULL::uuid AS done_job_id, NULL::timestamp AS done_finished_at FROM claimed
     UNION ALL SELECT ${nulls}, job_id, finished_at FROM done`,
-    values: [...completionValues(runs, workerId), queue, limit, leaseMs, types],
+    values: [...completionValues(runs, c.workerId), c.queue, c.limit, c.leaseMs, c.types],
   };
 }
 
