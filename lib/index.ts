@@ -46,6 +46,7 @@ export {
   JobStateConflictError,
   JobFileNotFoundError,
   JobFencedError,
+  InvalidJobValueError,
   JobInterruptedError,
   ManagedJobsConfigurationError,
   type PayloadViolation,

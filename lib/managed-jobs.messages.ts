@@ -15,18 +15,28 @@ export const JOB_NOT_RETRYABLE = (jobId: string, status: string) =>
 export const JOB_FENCED = (jobId: string) =>
   `This worker no longer owns managed job ${jobId} (it was stopped, timed out or reassigned); the write was discarded.`;
 export const JOB_TIMED_OUT = (seconds: number) => `Timed out after ${seconds}s.`;
-export const WORKER_LOST = (workerId: string) =>
-  `The worker running this job (${workerId}) stopped renewing its lease and the job is not marked idempotent, so it was not re-run.`;
+/**
+ * Shown to the job's owner: no host name, pid or worker id (those are in the attempts ledger's
+ * `worker_id` and the logs).
+ */
+export const WORKER_LOST = () =>
+  'The worker running this job stopped unexpectedly, and the job is not marked idempotent, so it was not run again.';
 export const JOB_INTERRUPTED = 'The worker is shutting down; the job will be handed back to the queue.';
 export const JOB_STOPPED = 'The job was stopped.';
 export const UNSUPPORTED_DATABASE = (type: string) =>
   `nestjs-managed-jobs supports PostgreSQL ('postgres') and SQLite ('better-sqlite3'); the data source is '${type}'.`;
 export const SQLITE_MEMORY = () =>
   `nestjs-managed-jobs needs a SQLite file, not ':memory:': the worker opens its own connection so it never sees a caller's uncommitted transaction.`;
-export const UNSAFE_FILE_PATH = (path: string) => `The file path "${path}" is outside the storage root.`;
+/** No path in the text: it ends up as a job's `failedReason`, which its owner sees. The error keeps `.path`. */
+export const UNSAFE_FILE_PATH = () => 'The file path is outside the storage root, or malformed.';
 export const INVALID_FILE_NAME = (name: string) => `"${name}" is not a valid file name.`;
 export const JOB_FILE_NOT_FOUND = (jobId: string, fileId: string) => `File ${fileId} of managed job ${jobId} was not found or has expired.`;
 export const SCHEDULER_MISSING = () =>
   `ScheduleModule.forRoot() is not imported, so the daily file expiry does not run. Import it in your app module, or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
 export const CRON_MISSING = () =>
   `The 'cron' package (a dependency of @nestjs/schedule) cannot be loaded from nestjs-managed-jobs, so the daily file expiry does not run. Add 'cron' to your dependencies.`;
+export const SCOPE_WITHOUT_ID = () => 'The scope names an owner without an id.';
+export const INVALID_STATUS_FILTER = (got: string[], known: string[]) => `Unknown job status ${got.map((s) => JSON.stringify(s)).join(', ')}; statuses are ${known.join(', ')}.`;
+export const TOO_MANY_ACTIVE_JOBS = (max: number) => `You already have ${max} jobs pending or running; wait for some to finish.`;
+export const INVALID_JOB_VALUE = (what: string, violations: Array<{ constraints: Record<string, string> }>) =>
+  `The job's ${what} cannot be stored: ${violations.flatMap((v) => Object.values(v.constraints)).slice(0, 3).join('; ')}.`;

@@ -43,7 +43,8 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
       enabled: options.broadcasting?.enabled ?? true,
       namespace: options.broadcasting?.namespace ?? '/managed-jobs',
       channelPrefix: options.broadcasting?.channelPrefix ?? 'jobs',
-      channelType: options.broadcasting?.channelType ?? 'public',
+      // Rooms are private whenever the app says how to authenticate a socket (W6 of the security review).
+      channelType: options.broadcasting?.channelType ?? (options.broadcasting?.authenticate ? 'private' : 'public'),
       authenticate: options.broadcasting?.authenticate,
       allowedOrigins: options.broadcasting?.allowedOrigins,
     },
@@ -58,6 +59,7 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
       guards: options.http?.guards ?? [],
       interceptors: options.http?.interceptors ?? [],
       bodyLimitBytes: options.http?.bodyLimitBytes ?? 100 * 1024,
+      maxActiveJobsPerOwner: options.http?.maxActiveJobsPerOwner ?? 100,
     },
   };
   validate(resolved);
@@ -88,6 +90,10 @@ function validate(o: ResolvedOptions): void {
   }
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(o.schedule.expireFilesAt)) {
     throw new ManagedJobsConfigurationError(`Option schedule.expireFilesAt must be HH:mm; got "${o.schedule.expireFilesAt}".`);
+  }
+  const max = o.http.maxActiveJobsPerOwner;
+  if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) {
+    throw new ManagedJobsConfigurationError(`Option http.maxActiveJobsPerOwner must be an integer ≥ 1 (or Infinity for no limit); got ${max}.`);
   }
   if (o.broadcasting.channelType === 'private' && o.broadcasting.enabled && !o.broadcasting.authenticate) {
     throw new ManagedJobsConfigurationError(`Option broadcasting.channelType 'private' needs broadcasting.authenticate(socket).`);

@@ -1,6 +1,7 @@
 import {
   INVALID_PAYLOAD,
   JOB_FENCED,
+  INVALID_JOB_VALUE,
   JOB_FILE_NOT_FOUND,
   JOB_NOT_FOUND,
   JOB_NOT_RETRYABLE,
@@ -66,6 +67,20 @@ export class JobStateConflictError extends ManagedJobsError {
     operation: 'stop' | 'retry',
   ) {
     super(operation === 'stop' ? JOB_NOT_STOPPABLE(jobId, status) : JOB_NOT_RETRYABLE(jobId, status));
+  }
+}
+
+/**
+ * A value a job tried to store (its result, state, a step's result, a progress message) that no
+ * database may hold: NUL characters, lone surrogates, absurd nesting. Nothing was written.
+ */
+export class InvalidJobValueError extends ManagedJobsError {
+  override readonly name = 'InvalidJobValueError';
+  constructor(
+    readonly what: string,
+    readonly violations: PayloadViolation[],
+  ) {
+    super(INVALID_JOB_VALUE(what, violations));
   }
 }
 

@@ -8,3 +8,5 @@ export const FORBIDDEN_CHANNEL = 'Forbidden: this socket may only join its own u
 export const TOO_MANY_CHANNELS = (max: number) => `A socket may be in at most ${max} channels.`;
 export const RATE_LIMITED = 'Too many subscribe/unsubscribe messages; slow down.';
 export const SNAPSHOT_FAILED = 'Could not read the channel state; try again.';
+export const PUBLIC_ROOMS = (namespace: string) =>
+  `Socket rooms on ${namespace} are public: any client that knows or guesses an owner or tenant id can follow its jobs. Set broadcasting.authenticate (rooms are then private) unless every job's progress is public.`;

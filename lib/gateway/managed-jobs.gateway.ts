@@ -11,24 +11,24 @@
  * on PostgreSQL, from other processes through `JobEventsRelay` / LISTEN. Each path keeps a job's
  * events in order, and `RoomBroadcaster` drops any that arrive older than one already sent.
  */
-import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketGateway, type OnGatewayInit } from '@nestjs/websockets';
 import type { Server } from 'socket.io';
 import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import { JobStatus } from '../enums/job-status.enum.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
-import { JobRunnerService } from '../services/job-runner.service.js';
 import type { JobStore } from '../store/job-store.interface.js';
 import { BroadcastEvents, SNAPSHOT_LIMIT, type BroadcastEventName } from './gateway.constants.js';
-import type { Channel } from './channels.js';
 import { broadcastEventName, toJobBroadcast, type JobBroadcast } from './job-broadcast.payload.js';
 import { JobEventsRelay } from './job-events.relay.js';
-import { allowCrossOrigin } from './origin-policy.js';
+import { allowCrossOrigin, expressTrustProxy } from './origin-policy.js';
+import { PUBLIC_ROOMS } from './gateway.messages.js';
 import { decodeRelayMessage } from './relay-message.js';
 import { RoomBroadcaster } from './room-broadcaster.js';
 import { handshakeMiddleware } from './socket-authenticator.js';
-import { handleSubscriptions } from './socket-subscriptions.js';
+import { handleSubscriptions, type SnapshotFilter } from './socket-subscriptions.js';
 
 @WebSocketGateway()
 export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationShutdown {
@@ -41,8 +41,8 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
     @Inject(JOB_STORE) private readonly store: JobStore,
     private readonly events: JobEventsPublisher,
-    private readonly runner: JobRunnerService,
     private readonly relay: JobEventsRelay,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   afterInit(server: Server): void {
@@ -53,14 +53,15 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
       return;
     }
     const namespace = server.of(options.namespace);
-    const broadcaster = new RoomBroadcaster(namespace, options.channelPrefix);
-    namespace.use(handshakeMiddleware(options));
+    const broadcaster = new RoomBroadcaster(namespace, options.channelPrefix, options.channelType);
+    namespace.use(handshakeMiddleware(options, expressTrustProxy(this.adapterHost?.httpAdapter?.getInstance?.())));
+    if (options.channelType === 'public') this.logger.warn(PUBLIC_ROOMS(options.namespace));
     const onConnection = (socket: Parameters<typeof handleSubscriptions>[0]) =>
       handleSubscriptions(socket, {
         prefix: options.channelPrefix,
         channelType: options.channelType,
         broadcaster,
-        snapshot: (channel) => this.snapshot(channel),
+        snapshot: (filter) => this.snapshot(filter),
         logger: this.logger,
       });
     namespace.on('connection', onConnection);
@@ -102,14 +103,10 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
     }
   }
 
-  /** Active jobs of a channel, newest first, as its subscriber sees them before any live event. */
-  private async snapshot(channel: Channel): Promise<{ jobs: JobBroadcast[]; truncated: boolean }> {
-    const { data, meta } = await this.runner.list({
-      ...(channel.kind === 'user' ? { ownerId: channel.id } : { tenantId: channel.id }),
-      status: [JobStatus.Pending, JobStatus.Running],
-      limit: SNAPSHOT_LIMIT,
-    });
-    return { jobs: data.map((job) => toJobBroadcast(job)), truncated: meta.total > data.length };
+  /** Active jobs of a subscription, newest first, as its subscriber sees them before any live event. */
+  private async snapshot(filter: SnapshotFilter): Promise<{ jobs: JobBroadcast[]; truncated: boolean }> {
+    const { rows, total } = await this.store.list({ ...filter, statuses: [JobStatus.Pending, JobStatus.Running], offset: 0, limit: SNAPSHOT_LIMIT });
+    return { jobs: rows.map((job) => toJobBroadcast(job)), truncated: total > rows.length };
   }
 
   async onApplicationShutdown(): Promise<void> {

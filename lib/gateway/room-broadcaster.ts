@@ -1,6 +1,6 @@
 import type { Namespace, Socket } from 'socket.io';
 import { BroadcastEvents, type BroadcastEventName } from './gateway.constants.js';
-import { roomsForJob } from './channels.js';
+import { roomsForJob, type ChannelType } from './channels.js';
 import { EventOrderGuard } from './event-order-guard.js';
 import type { JobBroadcast } from './job-broadcast.payload.js';
 
@@ -23,11 +23,16 @@ export class RoomBroadcaster {
   constructor(
     private readonly namespace: Namespace,
     private readonly prefix: string,
+    private readonly channelType: ChannelType,
   ) {}
+
+  private roomsOf(job: JobBroadcast): string[] {
+    return roomsForJob(this.prefix, this.channelType, job);
+  }
 
   deliver(event: BroadcastEventName, job: JobBroadcast): void {
     if (!this.guard.accept(job.jobId, job.updatedAt)) return;
-    const rooms = roomsForJob(this.prefix, job);
+    const rooms = this.roomsOf(job);
     if (!rooms.length) return;
     const held = new Set<string>();
     for (const room of rooms) {
@@ -42,7 +47,7 @@ export class RoomBroadcaster {
   }
 
   /** Join `room`, send `{ channel, jobs }` as `job.snapshot`, then what happened meanwhile. */
-  async join(socket: Socket, room: string, snapshot: () => Promise<{ jobs: JobBroadcast[]; truncated: boolean }>): Promise<void> {
+  async join(socket: Socket, room: string, channel: string, snapshot: () => Promise<{ jobs: JobBroadcast[]; truncated: boolean }>): Promise<void> {
     const buffer: Held[] = [];
     const sockets = this.syncing.get(room) ?? new Map<string, Held[]>();
     this.syncing.set(room, sockets);
@@ -52,7 +57,7 @@ export class RoomBroadcaster {
       await socket.join(room);
       const { jobs, truncated } = await snapshot();
       shown = new Map(jobs.map((job) => [job.jobId, Date.parse(job.updatedAt)]));
-      socket.emit(BroadcastEvents.Snapshot, { channel: room, jobs, truncated });
+      socket.emit(BroadcastEvents.Snapshot, { channel, jobs, truncated });
     } catch (error) {
       await socket.leave(room);
       throw error;
@@ -63,7 +68,7 @@ export class RoomBroadcaster {
       // after a failure, only those for rooms the socket is still in.
       for (const { event, job } of buffer) {
         if (Date.parse(job.updatedAt) < (shown.get(job.jobId) ?? -Infinity)) continue;
-        if (!roomsForJob(this.prefix, job).some((r) => socket.rooms.has(r))) continue;
+        if (!this.roomsOf(job).some((r) => socket.rooms.has(r))) continue;
         socket.emit(event, job);
       }
     }

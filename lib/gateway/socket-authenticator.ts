@@ -1,9 +1,9 @@
 import type { Socket } from 'socket.io';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
-import { ownerIds } from '../services/job-runner.service.js';
+import { ownerIds } from '../services/job-scope.js';
 import { SOCKET_OWNER_KEY } from './gateway.constants.js';
 import { ORIGIN_NOT_ALLOWED, UNAUTHENTICATED } from './gateway.messages.js';
-import { isOriginAllowed } from './origin-policy.js';
+import { isOriginAllowed, type TrustProxy } from './origin-policy.js';
 import type { SocketOwner } from './socket-subscriptions.js';
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
@@ -13,9 +13,9 @@ type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
  * private channels a socket whose `authenticate(socket)` throws or resolves no owner. The owner's
  * ids are kept on `socket.data` for the channel checks; the credential itself is not.
  */
-export function handshakeMiddleware(options: ResolvedOptions['broadcasting']): Middleware {
+export function handshakeMiddleware(options: ResolvedOptions['broadcasting'], trustProxy: TrustProxy): Middleware {
   return (socket, next) => {
-    if (!isOriginAllowed(socket.handshake.headers, options.allowedOrigins)) {
+    if (!isOriginAllowed(socket.request, options.allowedOrigins, trustProxy)) {
       return next(new Error(ORIGIN_NOT_ALLOWED(String(socket.handshake.headers.origin))));
     }
     if (options.channelType !== 'private') return next();

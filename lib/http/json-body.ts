@@ -1,19 +1,44 @@
 import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../services/json-safety.js';
 
 /** How long a refused body may keep arriving before the connection is simply dropped. */
 const DRAIN_TIMEOUT_MS = 5_000;
 
+/** `application/json`, or a `+json` type, with or without parameters. */
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+function unsupported(): UnsupportedMediaTypeException {
+  return new UnsupportedMediaTypeException('The request must be JSON (Content-Type: application/json).');
+}
+
+/**
+ * The CSRF rule: a state-changing request must say it is JSON. A cross-site page can send a form
+ * (`application/x-www-form-urlencoded`, `multipart/form-data`) or `text/plain` without asking
+ * the server first, but not `application/json`. So anything else, no content type included, is
+ * 415 before anything is read or written, whatever body parsers the app has turned on (Nest's
+ * default form parser would otherwise hand us a form as if it were JSON).
+ */
+export async function assertJsonRequest(req: any): Promise<void> {
+  const raw: IncomingMessage = req.raw ?? req;
+  if (JSON_TYPE.test(String(raw.headers['content-type'] ?? ''))) return;
+  await drain(raw);
+  throw unsupported();
+}
+
 /**
  * The JSON body of a request, at most `limit` bytes, whether or not a global body parser ran.
  *
+ * - Not declared JSON → 415 (`assertJsonRequest`).
  * - Declared too big (`Content-Length`) → 413 before reading anything.
  * - Already parsed by the app's parser (whose own limit may be larger than ours): the parsed
  *   value, re-measured as JSON, must fit too (catches chunked or compressed bodies) → else 413.
- * - Not parsed (the app turned the parser off, or the content type was not JSON): we read the
- *   stream ourselves, counting bytes, and stop at the limit → 413; non-JSON content → 415.
+ * - Not parsed (the app turned the parser off): we read the stream ourselves, counting bytes, and
+ *   stop at the limit → 413.
+ * - Nested deeper than `MAX_JSON_DEPTH` → 400 (measuring it as JSON would overflow the stack).
  */
 export async function readJsonBody(req: any, limit: number): Promise<unknown> {
+  await assertJsonRequest(req);
   const raw: IncomingMessage = req.raw ?? req;
   const declared = Number(raw.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -21,24 +46,28 @@ export async function readJsonBody(req: any, limit: number): Promise<unknown> {
     throw tooLarge(limit);
   }
   if (req.body !== undefined) {
+    assertDepth(req.body);
     if (Buffer.byteLength(JSON.stringify(req.body) ?? '') > limit) throw tooLarge(limit);
     return req.body;
   }
   if (!hasBody(raw)) return undefined;
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(String(raw.headers['content-type'] ?? ''))) {
-    await drain(raw);
-    throw new UnsupportedMediaTypeException('The body must be JSON (Content-Type: application/json).');
-  }
   if ((raw.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity') {
     await drain(raw);
     throw new UnsupportedMediaTypeException('Compressed bodies are not accepted.');
   }
   const text = await readLimited(raw, limit);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new BadRequestException('The body is not valid JSON.');
   }
+  assertDepth(body);
+  return body;
+}
+
+function assertDepth(body: unknown): void {
+  if (nestedDeeperThan(body, MAX_JSON_DEPTH)) throw new BadRequestException(`The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -1,5 +1,9 @@
-import { Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Query, Req, StreamableFile, Type, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
-import { HTTP_CONTROLLER_PATH, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import { Controller, Delete, Get, Header, HttpCode, HttpException, HttpStatus, Inject, Param, Post, Query, Req, StreamableFile, Type, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { HTTP_CONTROLLER_PATH, JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import { TOO_MANY_ACTIVE_JOBS } from '../managed-jobs.messages.js';
+import type { JobOwner } from '../interfaces/job-owner.interface.js';
+import type { JobStore } from '../store/job-store.interface.js';
+import { ownerIds } from '../services/job-scope.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { Page } from '../interfaces/dispatch-options.interface.js';
 import { JobNotFoundError, UnknownJobError } from '../errors/managed-jobs.errors.js';
@@ -7,7 +11,7 @@ import { JobRegistry } from '../discovery/job-registry.js';
 import { JobRunnerService } from '../services/job-runner.service.js';
 import { ManagedJobFilesService } from '../files/managed-job-files.service.js';
 import { attachmentDisposition, safeContentType } from './content-disposition.js';
-import { readJsonBody } from './json-body.js';
+import { assertJsonRequest, readJsonBody } from './json-body.js';
 import { toFileResponse, toJobResponse, type JobFileResponse, type JobResponse } from './job-responses.js';
 import { ManagedJobsExceptionFilter } from './managed-jobs-exception.filter.js';
 import { ManagedJobsHttpGuard } from './managed-jobs-http.guard.js';
@@ -20,8 +24,13 @@ import { resolveRequestOwner } from './request-owner.js';
  * the resolved options by the `HTTP_CONTROLLER_PATH` provider, before routes are registered) can
  * differ between apps in one process and may come from `forRootAsync`.
  *
- * Every route acts for the request's owner only: a job of anyone else is a 404 like a missing one.
+ * Every route acts for the request's owner only (the pair of user and tenant): a job of anyone
+ * else is a 404 like a missing one. Stop and retry also answer 404 for a job type not marked
+ * `http: true`, so an owner cannot re-run the app's internal jobs. Every `POST` must be JSON
+ * (415 otherwise: a cross-site form cannot send one), and no JSON answer may be cached.
  */
+const NO_STORE = 'private, no-store';
+
 export function createManagedJobsController(): Type<unknown> {
   @Controller()
   @UseGuards(ManagedJobsHttpGuard)
@@ -34,13 +43,30 @@ export function createManagedJobsController(): Type<unknown> {
       @Inject(ManagedJobFilesService) private readonly files: ManagedJobFilesService,
       @Inject(JobRegistry) private readonly registry: JobRegistry,
       @Inject(HTTP_CONTROLLER_PATH) readonly path: string,
+      @Inject(JOB_STORE) private readonly store: JobStore,
     ) {}
 
     private owner(req: unknown) {
       return resolveRequestOwner(req, this.options.http.resolveOwner);
     }
 
+    /** The owner's job, if it is of a type this API may control; else the 404 of a missing job. */
+    private async controllable(jobId: string, owner: JobOwner): Promise<void> {
+      const job = await this.runner.find(jobId, { owner });
+      if (!job || !this.registry.get(job.type)?.http) throw new JobNotFoundError(String(jobId));
+    }
+
+    /** Fairness: an owner may have at most `http.maxActiveJobsPerOwner` of its own dispatches pending or running. */
+    private async assertRoomFor(owner: JobOwner): Promise<void> {
+      const max = this.options.http.maxActiveJobsPerOwner;
+      if (max === Infinity) return;
+      const { ownerUserId, ownerTenantId } = ownerIds({ owner });
+      const active = await this.store.countActiveTriggered({ ownerUserId: ownerUserId!, ownerTenantId });
+      if (active >= max) throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message: TOO_MANY_ACTIVE_JOBS(max) }, HttpStatus.TOO_MANY_REQUESTS);
+    }
+
     @Get()
+    @Header('Cache-Control', NO_STORE)
     async list(@Req() req: unknown, @Query() query: Record<string, unknown>): Promise<Page<JobResponse>> {
       const owner = await this.owner(req);
       const { page, limit, status, type } = parseListRequest(query ?? {});
@@ -50,17 +76,20 @@ export function createManagedJobsController(): Type<unknown> {
 
     @Post()
     @HttpCode(202)
+    @Header('Cache-Control', NO_STORE)
     async dispatch(@Req() req: unknown): Promise<{ jobId: string }> {
       const owner = await this.owner(req);
       const { type, payload } = parseDispatchRequest(await readJsonBody(req, this.options.http.bodyLimitBytes));
       const job = this.registry.get(type);
       // A job not marked `http: true` answers exactly like one that does not exist.
       if (!job?.http) throw new UnknownJobError(type);
+      await this.assertRoomFor(owner);
       const saved = await this.runner.dispatch(job.name, payload, { owner, triggeredBy: owner });
       return { jobId: saved.jobId };
     }
 
     @Get(':jobId')
+    @Header('Cache-Control', NO_STORE)
     async find(@Req() req: unknown, @Param('jobId') jobId: string): Promise<JobResponse> {
       const owner = await this.owner(req);
       const job = await this.runner.find(jobId, { owner });
@@ -69,17 +98,25 @@ export function createManagedJobsController(): Type<unknown> {
     }
 
     @Delete(':jobId')
+    @Header('Cache-Control', NO_STORE)
     async stop(@Req() req: unknown, @Param('jobId') jobId: string): Promise<JobResponse> {
-      return toJobResponse(await this.runner.stop(jobId, { owner: await this.owner(req) }));
+      const owner = await this.owner(req);
+      await this.controllable(jobId, owner);
+      return toJobResponse(await this.runner.stop(jobId, { owner }));
     }
 
     @Post(':jobId/retry')
     @HttpCode(202)
+    @Header('Cache-Control', NO_STORE)
     async retry(@Req() req: unknown, @Param('jobId') jobId: string): Promise<JobResponse> {
-      return toJobResponse(await this.runner.retry(jobId, { owner: await this.owner(req) }));
+      const owner = await this.owner(req);
+      await assertJsonRequest(req);
+      await this.controllable(jobId, owner);
+      return toJobResponse(await this.runner.retry(jobId, { owner }));
     }
 
     @Get(':jobId/files')
+    @Header('Cache-Control', NO_STORE)
     async listFiles(@Req() req: unknown, @Param('jobId') jobId: string): Promise<{ data: JobFileResponse[] }> {
       const files = await this.files.list(jobId, { owner: await this.owner(req) });
       return { data: files.map(toFileResponse) };

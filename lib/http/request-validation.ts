@@ -18,6 +18,8 @@ export interface ListRequest {
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const STATUSES = new Set<string>(Object.values(JobStatus));
+/** Values `?status=` may list (duplicates included): a longer list can only be an attack. */
+const MAX_STATUS_VALUES = 50;
 
 function violation(property: string, name: string, message: string): PayloadViolation {
   return { property, constraints: { [name]: message } };
@@ -83,8 +85,13 @@ export function parseListRequest(query: Record<string, unknown>): ListRequest {
   let status: JobStatus[] | undefined;
   if (query.status !== undefined) {
     const parts = ([] as unknown[]).concat(query.status).flatMap((s) => (typeof s === 'string' ? s.split(',') : [s]));
-    if (parts.every((s) => typeof s === 'string' && STATUSES.has(s))) status = parts as JobStatus[];
-    else violations.push(violation('status', 'isEnum', `status must be one of ${[...STATUSES].join(', ')}`));
+    if (parts.length > MAX_STATUS_VALUES) {
+      violations.push(violation('status', 'arrayMaxSize', `status lists at most ${MAX_STATUS_VALUES} values`));
+    } else if (parts.every((s) => typeof s === 'string' && STATUSES.has(s))) {
+      status = [...new Set(parts)] as JobStatus[];
+    } else {
+      violations.push(violation('status', 'isEnum', `status must be one of ${[...STATUSES].join(', ')}`));
+    }
   }
   const type = query.type;
   if (type !== undefined && (typeof type !== 'string' || type.length === 0 || type.length > 255)) {

@@ -39,8 +39,10 @@ export interface BroadcastingOptions {
   channelPrefix?: string;
   /**
    * `public`: any socket may join any room by name, so anyone who knows or guesses an owner id
-   * sees that owner's jobs. `private`: the handshake must pass `authenticate` and a socket joins
-   * only its own user and tenant rooms. @default 'public'
+   * sees that owner's jobs (a warning is logged at boot). `private`: the handshake must pass
+   * `authenticate`, and a socket joins only its own user and tenant channels; its user channel
+   * delivers only the jobs of its own owner pair (user and tenant).
+   * @default 'private' when `authenticate` is set, else 'public'
    */
   channelType?: 'public' | 'private';
   /**
@@ -50,7 +52,9 @@ export interface BroadcastingOptions {
   authenticate?: (socket: Socket) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
   /**
    * Browser origins allowed to connect besides the page's own (`'*'` for any). Other origins are
-   * refused at the handshake. @default [] (same origin only)
+   * refused at the handshake. The page's own origin is the scheme and host the socket was opened
+   * on; `X-Forwarded-Proto` / `X-Forwarded-Host` count only when the Express app trusts the proxy
+   * (`app.set('trust proxy', …)`). @default [] (same origin only)
    */
   allowedOrigins?: string[];
 }
@@ -78,6 +82,12 @@ export interface HttpOptions {
   interceptors?: Array<Type<NestInterceptor> | NestInterceptor>;
   /** Largest JSON body accepted by `POST /jobs`, in bytes. @default 102400 */
   bodyLimitBytes?: number;
+  /**
+   * Fairness: how many of its own `POST /jobs` dispatches (jobs it triggered itself) an owner may
+   * have pending or running at once; past it, `POST /jobs` answers 429 and writes nothing.
+   * `Infinity` turns the limit off. @default 100
+   */
+  maxActiveJobsPerOwner?: number;
 }
 
 export interface ManagedJobsModuleOptions {

@@ -6,14 +6,16 @@ import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import { JobStatus } from '../enums/job-status.enum.js';
 import { JobNotFoundError, JobStateConflictError, ManagedJobsError } from '../errors/managed-jobs.errors.js';
+import { INVALID_STATUS_FILTER } from '../managed-jobs.messages.js';
 import type { DispatchOptions, ListJobsQuery, Page } from '../interfaces/dispatch-options.interface.js';
-import type { JobOwner, JobScope, OwnerRef } from '../interfaces/job-owner.interface.js';
+import type { JobScope } from '../interfaces/job-owner.interface.js';
 import { JobRegistry } from '../discovery/job-registry.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import { ManagedJobStoppedEvent } from '../events/managed-job.events.js';
 import type { JobStore, NewJob, ScopeFilter } from '../store/job-store.interface.js';
 import { JobWorker } from '../worker/job-worker.js';
 import { validatePayload } from './payload-validator.js';
+import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
 export type JobReference = Function | string;
@@ -75,7 +77,7 @@ export class JobRunnerService {
       payload: json,
       ownerUserId: owner.ownerUserId,
       ownerTenantId: owner.ownerTenantId,
-      triggeredByUserId: triggeredBy(options.triggeredBy),
+      triggeredByUserId: triggeredById(options.triggeredBy),
       maxAttempts: registered.tries,
       idempotent: registered.idempotent,
       availableAt: options.availableAt ?? null,
@@ -89,14 +91,16 @@ export class JobRunnerService {
     return this.store.find(jobId, scopeFilter(scope));
   }
 
-  /** Newest first, paginated; `owner`/`ownerId`/`tenantId` limit it to one owner's jobs. */
+  /**
+   * Newest first, paginated. `owner` (or `ownerId` with `tenantId`) limits it to that owner pair's
+   * jobs; `tenantId` alone to that tenant's.
+   */
   async list(query: ListJobsQuery = {}): Promise<Page<ManagedJobEntity>> {
     const page = Math.max(1, Math.trunc(Number(query.page) || 1));
     const limit = Math.min(100, Math.max(1, Math.trunc(Number(query.limit) || 20)));
-    const scope = scopeFilter(query);
     const { rows, total } = await this.store.list({
-      ...scope,
-      statuses: query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status),
+      scope: scopeFilter(query),
+      statuses: statusFilter(query.status),
       type: query.type,
       offset: (page - 1) * limit,
       limit,
@@ -145,36 +149,13 @@ export class JobRunnerService {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STATUSES = new Set<string>(Object.values(JobStatus));
 
-/** Job ids are UUIDs; anything else cannot exist (and must not reach a `uuid` column). */
-export function isJobId(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
-
-function idOf(value: string | number | null | undefined): string | null {
-  return value === null || value === undefined || value === '' ? null : String(value);
-}
-
-export function ownerIds(ref: OwnerRef | undefined): ScopeFilter {
-  if (ref?.owner) {
-    return { ownerUserId: idOf(ref.owner.getManagedJobOwnerId()), ownerTenantId: idOf(ref.owner.getManagedJobTenantId?.() ?? null) };
-  }
-  return { ownerUserId: idOf(ref?.ownerId), ownerTenantId: idOf(ref?.tenantId) };
-}
-
-/** A scope with neither owner nor tenant is no scope (an admin/system call). */
-function scopeFilter(scope: JobScope | undefined): ScopeFilter | undefined {
-  if (!scope) return undefined;
-  const ids = ownerIds(scope);
-  if (scope.owner || scope.ownerId != null || scope.tenantId != null) {
-    if (ids.ownerUserId === null && ids.ownerTenantId === null) throw new ManagedJobsError('The scope names an owner without an id.');
-    return ids;
-  }
-  return undefined;
-}
-
-function triggeredBy(value: JobOwner | string | number | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'object' ? idOf(value.getManagedJobOwnerId()) : String(value);
+/** Distinct, known statuses (a list of any length makes the same query). */
+function statusFilter(status: JobStatus | JobStatus[] | undefined): JobStatus[] | undefined {
+  if (status === undefined) return undefined;
+  const distinct = [...new Set(([] as unknown[]).concat(status))];
+  const unknown = distinct.filter((s) => typeof s !== 'string' || !STATUSES.has(s));
+  if (unknown.length) throw new ManagedJobsError(INVALID_STATUS_FILTER(unknown.map(String).slice(0, 3), [...STATUSES]));
+  return distinct as JobStatus[];
 }

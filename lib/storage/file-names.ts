@@ -1,5 +1,6 @@
 import { INVALID_FILE_NAME } from '../managed-jobs.messages.js';
 import { ManagedJobsError } from '../errors/managed-jobs.errors.js';
+import { unstorableText } from '../services/json-safety.js';
 
 /** A file name given by a job is not a plain name (path separators, NUL, `..`, empty, too long). */
 export class InvalidFileNameError extends ManagedJobsError {
@@ -17,7 +18,8 @@ export function assertSafeFileName(name: string): void {
     name.length > 255 ||
     name === '.' ||
     name === '..' ||
-    /[/\\\x00-\x1f\x7f]/.test(name)
+    /[/\\\x00-\x1f\x7f]/.test(name) ||
+    unstorableText(name) !== null
   ) {
     throw new InvalidFileNameError(String(name));
   }

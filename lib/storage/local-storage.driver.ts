@@ -11,7 +11,7 @@ import type { StorageDriver } from './storage-driver.interface.js';
 export class UnsafeFilePathError extends ManagedJobsError {
   override readonly name = 'UnsafeFilePathError';
   constructor(readonly path: string) {
-    super(UNSAFE_FILE_PATH(path));
+    super(UNSAFE_FILE_PATH());
   }
 }
 

@@ -56,13 +56,17 @@ export interface CompletedRun {
   finishedAt: Date;
 }
 
-/** Owner/tenant limits of a query; null fields do not filter. */
-export interface ScopeFilter {
-  ownerUserId: string | null;
-  ownerTenantId: string | null;
-}
+/**
+ * Whose jobs a query may touch. With a user: exactly that owner pair (a null tenant matches only
+ * jobs without a tenant). With only a tenant: every job of that tenant.
+ */
+export type ScopeFilter = { ownerUserId: string; ownerTenantId: string | null } | { ownerUserId: null; ownerTenantId: string };
 
-export interface ListFilter extends Partial<ScopeFilter> {
+export interface ListFilter {
+  scope?: ScopeFilter;
+  /** Every job of this user id, whatever its tenant (public socket rooms only). */
+  anyTenantOfUser?: string;
+  /** Distinct statuses; the SQL text does not depend on how many. */
   statuses?: JobStatus[];
   type?: string;
   offset: number;
@@ -95,6 +99,8 @@ export interface JobStore {
   insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin?: string): Promise<ManagedJobEntity[]>;
   find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
   list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }>;
+  /** Pending and running jobs of this owner pair that the owner triggered itself (dispatched over HTTP). */
+  countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Promise<number>;
   /** Claim up to `limit` due jobs of one queue, of the given types (those this process can run), for `workerId`. */
   claim(claim: ClaimRequest): Promise<ManagedJobEntity[]>;
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */

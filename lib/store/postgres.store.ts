@@ -33,7 +33,11 @@ const JSONB_OID = 3802;
 /** Pooled connections opened at start (see `warmUp`). */
 const WARM_CONNECTIONS = 4;
 
-/** Distinct statement texts prepared per connection at most (list filters make a few shapes each). */
+/**
+ * Distinct statement texts prepared per connection at most. The texts are few (no statement text
+ * is built from request data); past the cap a text is sent unnamed and not remembered, so neither
+ * this map nor the connections' statement caches can grow without bound.
+ */
 const MAX_PREPARED = 200;
 
 /**
@@ -98,8 +102,8 @@ export class PostgresJobStore implements JobStore {
     if (!this.prepare) return undefined;
     let name = this.statementNames.get(text);
     if (name === undefined) {
-      // Texts are few (one per statement shape); past the cap, rare shapes simply go unnamed.
-      name = this.statementNames.size < MAX_PREPARED ? `nmj_${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : '';
+      if (this.statementNames.size >= MAX_PREPARED) return undefined;
+      name = `nmj_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
       this.statementNames.set(text, name);
     }
     return name || undefined;
@@ -122,6 +126,11 @@ export class PostgresJobStore implements JobStore {
     const q = sql.listJobs(filter);
     const [rows, [count]] = await Promise.all([this.query(q.rows), this.query(q.count)]);
     return { rows: rows.map(toJob), total: count.total };
+  }
+
+  async countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Promise<number> {
+    const [row] = await this.query(sql.countActiveTriggered(owner));
+    return row.total;
   }
 
   async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {

@@ -26,6 +26,13 @@ const DATA_VERSION_CHECK_MS = 15;
 /** How long a write may keep meeting a lock held by another connection before it gives up. */
 const BUSY_DEADLINE_MS = 30_000;
 
+/**
+ * Prepared statements kept at most. The texts are few (one per statement shape, none built from
+ * request data), so this bound only matters against a shape we did not foresee: least recently
+ * used first out.
+ */
+const MAX_STATEMENTS = 200;
+
 /** `runExclusive` keys held in this process (database file + key). */
 const heldLocks = new Set<string>();
 
@@ -61,10 +68,13 @@ export class SqliteJobStore implements JobStore {
 
   private stmt(text: string): BetterSqlite3.Statement {
     let s = this.statements.get(text);
-    if (!s) {
+    if (s) {
+      this.statements.delete(text); // most recently used last
+    } else {
       s = this.db.prepare(text);
-      this.statements.set(text, s);
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
     }
+    this.statements.set(text, s);
     return s;
   }
 
@@ -118,6 +128,11 @@ export class SqliteJobStore implements JobStore {
     const rows = this.stmt(`SELECT * FROM managed_jobs ${where} ORDER BY job_id DESC LIMIT ? OFFSET ?`).all(...values, filter.limit, filter.offset);
     const { total } = this.stmt(`SELECT count(*) AS total FROM managed_jobs ${where}`).get(...values) as any;
     return { rows: rows.map((r) => toJob(r as any)), total: Number(total) };
+  }
+
+  async countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Promise<number> {
+    const q = sql.countActiveTriggered(owner);
+    return Number((this.stmt(q.text).get(...q.values) as any).total);
   }
 
   async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {

@@ -7,6 +7,7 @@ import type { JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { assertSafeFileName, storedFileName } from '../storage/file-names.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { storedJson, storedMessage } from './stored-json.js';
 
 export interface JobContextDeps {
   store: JobStore;
@@ -81,7 +82,7 @@ export class RunContext<P = unknown> implements JobContext<P> {
 
   async updateProgress(percent: number, message?: string): Promise<void> {
     const clamped = Math.min(100, Math.max(0, Math.round(Number(percent) || 0)));
-    this.progress.update({ percent: clamped, message: message ?? null });
+    this.progress.update({ percent: clamped, message: storedMessage(message) });
   }
 
   async updateProgressSteps(done: number, total: number, options: { from?: number; to?: number; message?: string } = {}): Promise<void> {
@@ -100,7 +101,7 @@ export class RunContext<P = unknown> implements JobContext<P> {
   }
 
   async saveState(state: Record<string, unknown>): Promise<void> {
-    const json = JSON.stringify(state ?? null);
+    const json = storedJson('state', state ?? null)!;
     if (!(await this.deps.store.saveState(this.run, json))) throw this.fenced();
     this.state = JSON.parse(json);
   }
@@ -114,7 +115,7 @@ export class RunContext<P = unknown> implements JobContext<P> {
     if (this.steps.has(name)) return this.steps.get(name) as T;
     this.throwIfStopped();
     const result = await fn();
-    const json = result === undefined ? null : JSON.stringify(result);
+    const json = storedJson(`step "${name}" result`, result);
     if (!(await this.deps.store.saveStep(this.run, name, json))) throw this.fenced();
     this.steps.set(name, json === null ? null : JSON.parse(json));
     return result;

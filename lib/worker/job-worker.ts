@@ -23,7 +23,7 @@ import { JOB_INTERRUPTED, JOB_STOPPED, JOB_TIMED_OUT, WORKER_LOST } from '../man
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import { JobStatus } from '../enums/job-status.enum.js';
-import { JobInterruptedError } from '../errors/managed-jobs.errors.js';
+import { InvalidJobValueError, JobInterruptedError } from '../errors/managed-jobs.errors.js';
 import { JobRegistry, type RegisteredJob } from '../discovery/job-registry.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import {
@@ -37,6 +37,7 @@ import type { ClaimRequest, Completion, CompletedRun, JobStore, RunRef } from '.
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { hydratePayload } from '../services/payload-validator.js';
 import { RunContext } from './job-context.js';
+import { storedJson } from './stored-json.js';
 
 /** A job lost with its worker this many times is failed instead of re-queued (poison guard). */
 const MAX_LOST_RUNS = 3;
@@ -353,9 +354,10 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async recordCompletion(run: ActiveRun, value: unknown): Promise<void> {
     let result: string | null;
     try {
-      result = value === undefined ? null : JSON.stringify(value);
+      result = storedJson('result', value);
     } catch (error) {
-      return this.recordFailure(run, new Error(`The job's result is not JSON-serialisable: ${(error as Error).message}`), 'failed');
+      const reason = error instanceof InvalidJobValueError ? error : new Error(`The job's result is not JSON-serialisable: ${(error as Error).message}`);
+      return this.recordFailure(run, reason, 'failed');
     }
     const last = await run.ctx!.progress.settle();
     const completion: Completion = { jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message };
@@ -454,7 +456,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async reap(): Promise<void> {
     try {
-      const { requeued, failed } = await this.store.reap(MAX_LOST_RUNS, WORKER_LOST('{worker}'));
+      const { requeued, failed } = await this.store.reap(MAX_LOST_RUNS, WORKER_LOST());
       if (requeued.length) {
         this.logger.warn(`Re-queued ${requeued.length} job(s) of a lost worker.`);
         this.wake(true);

@@ -22,17 +22,18 @@ export interface Sql {
 const NOW = `timezone('UTC', now())`;
 const plusMs = (param: string) => `${NOW} + make_interval(secs => ${param}::float8 / 1000.0)`;
 
-function scopeWhere(scope: ScopeFilter | undefined, values: unknown[], alias = ''): string {
-  let sql = '';
-  if (scope?.ownerUserId != null) {
-    values.push(scope.ownerUserId);
-    sql += ` AND ${alias}owner_user_id = $${values.length}`;
+/**
+ * The scope as a condition: an owner pair (a null tenant matches only jobs without one), or a
+ * whole tenant. One text per kind of scope, whatever the ids.
+ */
+function scopeWhere(scope: ScopeFilter | undefined, values: unknown[]): string {
+  if (!scope) return '';
+  if (scope.ownerUserId !== null) {
+    values.push(scope.ownerUserId, scope.ownerTenantId);
+    return ` AND owner_user_id = $${values.length - 1} AND owner_tenant_id IS NOT DISTINCT FROM $${values.length}::text`;
   }
-  if (scope?.ownerTenantId != null) {
-    values.push(scope.ownerTenantId);
-    sql += ` AND ${alias}owner_tenant_id = $${values.length}`;
-  }
-  return sql;
+  values.push(scope.ownerTenantId);
+  return ` AND owner_tenant_id = $${values.length}`;
 }
 
 export function insertJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
@@ -139,7 +140,11 @@ export function findJob(jobId: string, scope?: ScopeFilter): Sql {
 
 export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
   const values: unknown[] = [];
-  let where = `WHERE true${scopeWhere({ ownerUserId: filter.ownerUserId ?? null, ownerTenantId: filter.ownerTenantId ?? null }, values)}`;
+  let where = `WHERE true${scopeWhere(filter.scope, values)}`;
+  if (filter.anyTenantOfUser !== undefined) {
+    values.push(filter.anyTenantOfUser);
+    where += ` AND owner_user_id = $${values.length}`;
+  }
   if (filter.statuses?.length) {
     values.push(filter.statuses);
     where += ` AND status = ANY($${values.length}::text[])`;
@@ -154,6 +159,17 @@ export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
       values: [...values, filter.limit, filter.offset],
     },
     count: { text: `SELECT count(*)::int AS total FROM managed_jobs ${where}`, values },
+  };
+}
+
+/** W5's fairness limit: what an owner has dispatched itself and is not finished yet. */
+export function countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Sql {
+  const values: unknown[] = [];
+  const where = scopeWhere(owner, values);
+  return {
+    text: `SELECT count(*)::int AS total FROM managed_jobs
+      WHERE status IN ('pending', 'running') AND triggered_by_user_id = owner_user_id${where}`,
+    values,
   };
 }
 
@@ -386,7 +402,7 @@ export function reapExpired(maxLostRuns: number, lostReason: string): Sql {
       UPDATE managed_jobs j SET
         status = CASE WHEN dead.requeue THEN 'pending' ELSE 'failed' END,
         attempts = CASE WHEN dead.requeue THEN GREATEST(j.attempts - 1, 0) ELSE j.attempts END,
-        failed_reason = CASE WHEN dead.requeue THEN j.failed_reason ELSE replace($2, '{worker}', coalesce(j.lease_owner, '?')) END,
+        failed_reason = CASE WHEN dead.requeue THEN j.failed_reason ELSE $2 END,
         finished_at = CASE WHEN dead.requeue THEN NULL ELSE ${NOW} END,
         available_at = ${NOW}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW}
       FROM dead WHERE j.job_id = dead.job_id AND j.fence = dead.fence

@@ -8,17 +8,18 @@ import type { ListFilter, ScopeFilter } from '../job-store.interface.js';
 export const NOW = `strftime('%Y-%m-%d %H:%M:%f', 'now')`;
 const plusMs = (param: string) => `strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ${param} / 1000.0))`;
 
+/**
+ * The scope as a condition: an owner pair (`IS` matches a null tenant only to a null tenant), or a
+ * whole tenant. One text per kind of scope, whatever the ids.
+ */
 export function scopeWhere(scope: ScopeFilter | undefined, values: unknown[]): string {
-  let sql = '';
-  if (scope?.ownerUserId != null) {
-    values.push(scope.ownerUserId);
-    sql += ` AND owner_user_id = ?`;
+  if (!scope) return '';
+  if (scope.ownerUserId !== null) {
+    values.push(scope.ownerUserId, scope.ownerTenantId);
+    return ` AND owner_user_id = ? AND owner_tenant_id IS ?`;
   }
-  if (scope?.ownerTenantId != null) {
-    values.push(scope.ownerTenantId);
-    sql += ` AND owner_tenant_id = ?`;
-  }
-  return sql;
+  values.push(scope.ownerTenantId);
+  return ` AND owner_tenant_id = ?`;
 }
 
 export const INSERT_JOB = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
@@ -30,16 +31,32 @@ export const FIND_JOB = `SELECT * FROM managed_jobs WHERE job_id = ?`;
 
 export function listJobs(filter: ListFilter): { where: string; values: unknown[] } {
   const values: unknown[] = [];
-  let where = `WHERE 1 = 1${scopeWhere({ ownerUserId: filter.ownerUserId ?? null, ownerTenantId: filter.ownerTenantId ?? null }, values)}`;
+  let where = `WHERE 1 = 1${scopeWhere(filter.scope, values)}`;
+  if (filter.anyTenantOfUser !== undefined) {
+    where += ` AND owner_user_id = ?`;
+    values.push(filter.anyTenantOfUser);
+  }
   if (filter.statuses?.length) {
-    where += ` AND status IN (${filter.statuses.map(() => '?').join(', ')})`;
-    values.push(...filter.statuses);
+    // One JSON array parameter: the text is the same for any number of statuses (a text per count
+    // let a client fill the statement cache at will).
+    where += ` AND status IN (SELECT value FROM json_each(?))`;
+    values.push(JSON.stringify(filter.statuses));
   }
   if (filter.type) {
     where += ` AND type = ?`;
     values.push(filter.type);
   }
   return { where, values };
+}
+
+/** See the PostgreSQL builder of the same name. */
+export function countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const where = scopeWhere(owner, values);
+  return {
+    text: `SELECT count(*) AS total FROM managed_jobs WHERE status IN ('pending', 'running') AND triggered_by_user_id = owner_user_id${where}`,
+    values,
+  };
 }
 
 /**
@@ -124,7 +141,7 @@ export const REQUEUE_LOST = `UPDATE managed_jobs SET status = 'pending', attempt
   WHERE job_id = ? AND fence = ? AND status = 'running'
   RETURNING *`;
 
-export const FAIL_LOST = `UPDATE managed_jobs SET status = 'failed', failed_reason = replace(?, '{worker}', coalesce(lease_owner, '?')),
+export const FAIL_LOST = `UPDATE managed_jobs SET status = 'failed', failed_reason = ?,
     finished_at = ${NOW}, available_at = ${NOW}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW}
   WHERE job_id = ? AND fence = ? AND status = 'running'
   RETURNING *`;
