@@ -29,7 +29,8 @@ export const SQLITE_MEMORY = () =>
   `nestjs-managed-jobs needs a SQLite file, not ':memory:': the worker opens its own connection so it never sees a caller's uncommitted transaction.`;
 /** No path in the text: it ends up as a job's `failedReason`, which its owner sees. The error keeps `.path`. */
 export const UNSAFE_FILE_PATH = () => 'The file path is outside the storage root, or malformed.';
-export const INVALID_FILE_NAME = (name: string) => `"${name}" is not a valid file name.`;
+/** The name is quoted as JSON, so a NUL or a lone surrogate in it is shown escaped (and the message stays storable). */
+export const INVALID_FILE_NAME = (name: string) => `${JSON.stringify(name)} is not a valid file name.`;
 export const JOB_FILE_NOT_FOUND = (jobId: string, fileId: string) => `File ${fileId} of managed job ${jobId} was not found or has expired.`;
 export const SCHEDULER_MISSING = () =>
   `ScheduleModule.forRoot() is not imported, so the daily file expiry does not run. Import it in your app module, or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
