@@ -7,6 +7,8 @@ import { GenerateReportJob, Probe } from '../fixtures/jobs.js';
 import { asA, asA2, asB, createHttpApp } from './http-app.js';
 import { HttpProbe, httpJobs, ResumableJob, WaitForStopJob, WriteFilesJob } from './http-jobs.js';
 
+/** What every POST must say it is (the CSRF rule). */
+const JSON_TYPE = { 'Content-Type': 'application/json' };
 const report = { from: '2024-01-01', to: '2024-12-31', rows: 2 };
 const userA = { getManagedJobOwnerId: () => 'user-a', getManagedJobTenantId: () => 'tenant-1' };
 const userB = { getManagedJobOwnerId: () => 'user-b', getManagedJobTenantId: () => 'tenant-2' };
@@ -95,7 +97,7 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
 
     it('answers unknown and non-http types identically', async () => {
       const unknown = await http().post('/jobs').set(asA).send({ type: 'no-such-job', payload: {} });
-      const internal = await http().post('/jobs').set(asA).send({ type: 'resumable', payload: {} });
+      const internal = await http().post('/jobs').set(asA).send({ type: 'hostile-files', payload: {} });
       expect(internal.status).toBe(400);
       expect(internal.body).toEqual(unknown.body);
     });
@@ -232,7 +234,7 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
     });
 
     it('answers 409 for a completed job and 404 for a missing one', async () => {
-      const job = await runner.dispatch(WriteFilesJob, { files: [] }, { owner: userA });
+      const job = await runner.dispatch(GenerateReportJob, { ...report, rows: 1 }, { owner: userA });
       await settled(job.jobId);
       await http().delete(`/jobs/${job.jobId}`).set(asA).expect(409);
       await http().delete(`/jobs/${MISSING}`).set(asA).expect(404);
@@ -246,7 +248,7 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
       const job = await runner.dispatch(ResumableJob, {}, { owner: userA });
       const failed = await settled(job.jobId);
       expect(failed.status).toBe(JobStatus.Failed);
-      const res = await http().post(`/jobs/${job.jobId}/retry`).set(asA).expect(202);
+      const res = await http().post(`/jobs/${job.jobId}/retry`).set(asA).set(JSON_TYPE).expect(202);
       expect(res.body).toMatchObject({ jobId: job.jobId, progress: 0 });
       expect(['pending', 'running', 'completed']).toContain(res.body.status);
       const done = await settled(job.jobId);
@@ -258,21 +260,21 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
 
     it('retries a stopped job, and answers 409 for pending, running or completed ones', async () => {
       const pending = await runner.dispatch(WaitForStopJob, { ms: 10 }, { owner: userA, delayMs: 60_000 });
-      await http().post(`/jobs/${pending.jobId}/retry`).set(asA).expect(409);
+      await http().post(`/jobs/${pending.jobId}/retry`).set(asA).set(JSON_TYPE).expect(409);
       await http().delete(`/jobs/${pending.jobId}`).set(asA).expect(200);
-      await http().post(`/jobs/${pending.jobId}/retry`).set(asA).expect(202);
+      await http().post(`/jobs/${pending.jobId}/retry`).set(asA).set(JSON_TYPE).expect(202);
       await settled(pending.jobId);
 
       const running = await runner.dispatch(WaitForStopJob, { ms: 30_000 }, { owner: userA });
       await settled(running.jobId, [JobStatus.Running]);
-      await http().post(`/jobs/${running.jobId}/retry`).set(asA).expect(409);
+      await http().post(`/jobs/${running.jobId}/retry`).set(asA).set(JSON_TYPE).expect(409);
       await runner.stop(running.jobId);
 
-      const completed = await runner.dispatch(WriteFilesJob, { files: [] }, { owner: userA });
+      const completed = await runner.dispatch(GenerateReportJob, { ...report, rows: 1 }, { owner: userA });
       await settled(completed.jobId);
-      const res = await http().post(`/jobs/${completed.jobId}/retry`).set(asA).expect(409);
+      const res = await http().post(`/jobs/${completed.jobId}/retry`).set(asA).set(JSON_TYPE).expect(409);
       expect(res.body.status).toBe('completed');
-      await http().post(`/jobs/${MISSING}/retry`).set(asA).expect(404);
+      await http().post(`/jobs/${MISSING}/retry`).set(asA).set(JSON_TYPE).expect(404);
     });
   });
 
@@ -374,8 +376,8 @@ describe.each(dialects)('HTTP endpoints on %s', (dialect) => {
         ['get', (id) => `/jobs/${id}/files/${fileId}/download`],
       ];
       for (const [method, path] of routes) {
-        const theirs = await (http() as any)[method](path(jobId)).set(headers);
-        const missing = await (http() as any)[method](path(MISSING)).set(headers);
+        const theirs = await (http() as any)[method](path(jobId)).set(headers).set(JSON_TYPE);
+        const missing = await (http() as any)[method](path(MISSING)).set(headers).set(JSON_TYPE);
         expect([method, path(jobId), theirs.status]).toEqual([method, path(jobId), 404]);
         expect(theirs.body).toEqual(missing.body);
         expect(theirs.text).not.toContain('secret of b');

@@ -31,7 +31,7 @@ export class WriteFilesJob implements ManagedJobHandler<{ files: FileSpec[] }> {
 }
 
 /** Fails on its first run after saving a checkpoint and finishing a step; resumes on retry. */
-@ManagedJob({ name: 'resumable', tries: 1 })
+@ManagedJob({ name: 'resumable', tries: 1, http: true })
 export class ResumableJob implements ManagedJobHandler {
   constructor(private readonly probe: HttpProbe) {}
   async handle(ctx: JobContext) {
@@ -47,7 +47,7 @@ export class ResumableJob implements ManagedJobHandler {
 }
 
 /** Waits until stopped (at most `ms`). */
-@ManagedJob({ name: 'wait-for-stop' })
+@ManagedJob({ name: 'wait-for-stop', http: true })
 export class WaitForStopJob implements ManagedJobHandler<{ ms?: number }> {
   async handle(ctx: JobContext<{ ms?: number }>) {
     const until = Date.now() + (ctx.payload?.ms ?? 30_000);
