@@ -22,7 +22,8 @@ function authHeaders() {
 async function api(method, path, body) {
   const response = await fetch(`${CONFIG.jobsPath}${path}`, {
     method,
-    headers: { ...authHeaders(), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    // Every POST says it is JSON, even without a body (a retry): the API refuses anything else (415).
+    headers: { ...authHeaders(), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = response.status === 204 ? null : await response.json().catch(() => null);
