@@ -44,7 +44,7 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    if (!this.options.broadcasting.enabled || this.store.dialect !== 'postgres') return;
+    if (!this.options.broadcasting.enabled || !this.store.capabilities.crossProcessEvents) return;
     // Subscribed only while someone listens, so that a worker with no gateway anywhere does not
     // even build the events it would relay (see JobEventsPublisher.wants).
     const follow = (present: boolean) => {

@@ -74,7 +74,7 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
         broadcaster.deliver(name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
       }),
     );
-    if (this.store.dialect === 'postgres') {
+    if (this.store.capabilities.crossProcessEvents) {
       void this.store
         .listenEvents((text) => this.onRemoteEvent(text, broadcaster))
         .catch((error) => this.logger.warn(`Could not LISTEN for job events of other processes: ${(error as Error).message}`));

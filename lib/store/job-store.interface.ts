@@ -3,6 +3,14 @@ import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type { JobStatus } from '../enums/job-status.enum.js';
 
+/**
+ * The store, narrowed by capability: the queue (`QueueStore`), job files (`FileStore`), pruning
+ * (`MaintenanceStore`), wake-ups and job events between processes (`Notifier`) and the cluster
+ * lock (`ClusterLock`). Each dialect implements each part in its own file (`postgres/`,
+ * `sqlite/`); `createJobStore` composes them into one `JobStore`. What differs between dialects
+ * and matters to callers is said by `capabilities`, never by the dialect's name.
+ */
+
 /** A row to insert. JSON values arrive already serialised. */
 export interface NewJob {
   jobId: string;
@@ -90,11 +98,10 @@ export interface NewFile {
 }
 
 /**
- * The only code that reads or writes the queue tables. One implementation per dialect; every
- * method is one statement (PostgreSQL) or one short immediate transaction (SQLite).
+ * The queue: jobs and their runs. Every method is one statement (PostgreSQL) or one short
+ * immediate transaction (SQLite). Every write of a run matches its fence: a stale one changes nothing.
  */
-export interface JobStore {
-  readonly dialect: 'postgres' | 'sqlite';
+export interface QueueStore {
   /** Insert jobs; through `manager` when given (the caller's transaction). */
   insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin?: string): Promise<ManagedJobEntity[]>;
   find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
@@ -125,35 +132,84 @@ export interface JobStore {
   retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
   /** Return runs whose lease ran out: re-queue idempotent ones, fail the rest. */
   reap(maxLostRuns: number, lostReason: string): Promise<ReapResult>;
+}
+
+/** Files saved by runs (fenced like every write of a run) and their expiry. */
+export interface FileStore {
   addFile(run: RunRef, file: NewFile): Promise<ManagedJobFileEntity | null>;
   listFiles(jobId: string, includeExpired?: boolean): Promise<ManagedJobFileEntity[]>;
   findFile(jobId: string, fileId: string): Promise<ManagedJobFileEntity | null>;
   /** Expired, not yet deleted files, oldest first. */
   expiredFiles(limit: number): Promise<ManagedJobFileEntity[]>;
   markFilesDeleted(fileIds: string[]): Promise<number>;
-  /** Up to `limit` ids of jobs that finished more than `olderThanDays` ago, oldest first. */
-  prunableJobs(olderThanDays: number, limit: number): Promise<string[]>;
   /** The not yet deleted files (expired or not) of these jobs. */
   filesOfJobs(jobIds: string[]): Promise<ManagedJobFileEntity[]>;
+}
+
+/** Pruning of finished jobs. */
+export interface MaintenanceStore {
+  /** Up to `limit` ids of jobs that finished more than `olderThanDays` ago, oldest first. */
+  prunableJobs(olderThanDays: number, limit: number): Promise<string[]>;
   /**
    * Delete these jobs if they are still finished more than `olderThanDays` ago (a job retried in
    * between is kept); their files, steps and attempts cascade. Returns how many.
    */
   pruneFinished(jobIds: string[], olderThanDays: number): Promise<number>;
+}
+
+/**
+ * Messages between processes. Wake-ups are hints (workers keep polling), encoded and decoded by
+ * `wake-message.ts` only; job events are opaque text (the relay's encoding).
+ */
+export interface Notifier {
+  /**
+   * Wake-up hints from other connections (a `wake-message.ts` text): PostgreSQL LISTEN, or
+   * SQLite `PRAGMA data_version` checks (which can only say "something was committed").
+   */
+  listen(onNotify: (payload: string) => void): Promise<void>;
+  /** Send job events to the other processes, in order (each under 8000 bytes); a no-op without `crossProcessEvents`. */
+  publishEvents(payloads: string[]): Promise<void>;
+  /** Receive the job events of other processes; a no-op without `crossProcessEvents`. */
+  listenEvents(onEvent: (payload: string) => void): Promise<void>;
+  /** Whether another process listens for job events; always false without `crossProcessEvents`. */
+  hasEventListeners(): Promise<boolean>;
+}
+
+/** One holder at a time for a named task, across every process that shares the database. */
+export interface ClusterLock {
   /**
    * Run `fn` only if no other holder of `key` runs it now: a session advisory lock on a dedicated
    * connection on PostgreSQL (any number of servers), an in-process lock on SQLite (one host).
    */
   runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
-  /** Wake-up hints from other connections: PostgreSQL LISTEN, or SQLite `PRAGMA data_version` checks. */
-  listen(onNotify: (payload: string) => void): Promise<void>;
-  /** Send job events to the other processes, in order (PostgreSQL NOTIFY, each under 8000 bytes); a no-op on SQLite. */
-  publishEvents(payloads: string[]): Promise<void>;
-  /** Receive the job events of other processes (PostgreSQL LISTEN); a no-op on SQLite. */
-  listenEvents(onEvent: (payload: string) => void): Promise<void>;
-  /** Whether another process listens for job events (PostgreSQL: holds the listener lock); false on SQLite. */
-  hasEventListeners(): Promise<boolean>;
+}
+
+/** What a database can do, for the callers whose behaviour depends on it. */
+export interface StoreCapabilities {
+  /**
+   * Job events published by one process reach `listenEvents` in the others (PostgreSQL NOTIFY).
+   * When false, events stay in the process that ran the job: relaying them is pointless.
+   */
+  readonly crossProcessEvents: boolean;
+  /**
+   * Statements run asynchronously on a pool, so a worker gains by keeping several in flight
+   * (PostgreSQL). When false every statement runs to completion synchronously (SQLite): a second
+   * one in flight would only wait for the first.
+   */
+  readonly overlappingStatements: boolean;
+}
+
+/** Opening and closing the store's own connections. */
+export interface StoreLifecycle {
   /** Open a few pooled connections ahead of the first jobs (PostgreSQL); a no-op on SQLite. */
   warmUp(): Promise<void>;
+  /** Close the store's own connections and timers (not the application's data source). */
   close(): Promise<void>;
+}
+
+/** The whole store, as the module provides it. */
+export interface JobStore extends QueueStore, FileStore, MaintenanceStore, Notifier, ClusterLock, StoreLifecycle {
+  /** For messages and logs only: branch on `capabilities`, not on the dialect. */
+  readonly dialect: 'postgres' | 'sqlite';
+  readonly capabilities: StoreCapabilities;
 }

@@ -34,6 +34,7 @@ import {
   ManagedJobStartedEvent,
 } from '../events/managed-job.events.js';
 import type { ClaimRequest, Completion, CompletedRun, JobStore, RunRef } from '../store/job-store.interface.js';
+import { decodeWake } from '../store/wake-message.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { hydratePayload } from '../services/payload-validator.js';
 import { RunContext } from './job-context.js';
@@ -101,8 +102,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly registry: JobRegistry,
     private readonly events: JobEventsPublisher,
   ) {
-    // SQLite statements are synchronous: a second one in flight would only wait for the first.
-    this.maxFlights = store.dialect === 'postgres' ? 3 : 1;
+    // Synchronous statements (SQLite): a second one in flight would only wait for the first.
+    this.maxFlights = store.capabilities.overlappingStatements ? 3 : 1;
   }
 
   get id(): string {
@@ -158,18 +159,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     void promise.finally(() => this.inFlight.delete(promise));
   }
 
-  /**
-   * `d:<queues>|<origin>` (jobs were queued; worker ids contain ':', hence '|') or `s:<jobId>`
-   * (a stop was requested).
-   */
+  /** A wake-up (see `wake-message.ts`): jobs were queued, or a stop was requested. */
   private onNotify(payload: string): void {
-    if (payload.startsWith('s:')) return this.onStopRequested(payload.slice(2));
-    const rest = payload.slice(2);
-    const bar = rest.indexOf('|');
-    const queues = bar < 0 ? rest : rest.slice(0, bar);
-    const origin = bar < 0 ? '' : rest.slice(bar + 1);
-    if (origin && origin === this.id) return; // woken directly at dispatch
-    if (queues && !queues.split(',').some((q) => this.options.worker.queues.includes(q))) return;
+    const message = decodeWake(payload);
+    if (message.kind === 'stopRequested') return this.onStopRequested(message.jobId);
+    if (message.origin && message.origin === this.id) return; // woken directly at dispatch
+    if (message.queues.length && !message.queues.some((q) => this.options.worker.queues.includes(q))) return;
     this.wake(true);
   }
 

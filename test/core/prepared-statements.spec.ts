@@ -14,7 +14,7 @@ class PreparedProbeJob implements ManagedJobHandler<{ n: number }, number> {
   }
 }
 
-/** The queue's statements are prepared once per pooled connection on PostgreSQL (see PostgresJobStore.query). */
+/** The queue's statements are prepared once per pooled connection on PostgreSQL (see PostgresConnection.query). */
 describe('prepared statements (PostgreSQL)', () => {
   let db: TestDatabase;
   const apps: INestApplication[] = [];

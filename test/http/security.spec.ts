@@ -11,7 +11,7 @@ import { JOB_STORE } from '../../lib/managed-jobs.constants.js';
 import { createTestDatabase, dialects, tmpDir, waitFor, type TestDatabase } from '../support/databases.js';
 import { GenerateReportJob, Probe } from '../fixtures/jobs.js';
 import { asA, createHttpApp } from './http-app.js';
-import { httpJobs, ResumableJob } from './http-jobs.js';
+import { httpJobs, WriteFilesJob } from './http-jobs.js';
 
 const report = { from: '2024-01-01', to: '2024-12-31', rows: 1 };
 const u7 = { 'x-user': 'u7' };
@@ -77,7 +77,8 @@ describe.each(dialects)('security review attacks on %s', (dialect) => {
     const app = await idle();
     const http = () => request(app.getHttpServer());
     const store = app.get(JOB_STORE, { strict: false }) as any;
-    const cached = () => (dialect === 'sqlite' ? store.statements.size : store.statementNames.size);
+    // The connection the queue store's statements go through (its statement cache).
+    const cached = () => (dialect === 'sqlite' ? store.queue.db.statements.size : store.queue.db.statementNames.size);
     await http().get('/jobs?status=failed').set(asA).expect(200);
     const before = cached();
     for (let n = 2; n <= 40; n++) {
@@ -152,7 +153,7 @@ describe.each(dialects)('security review attacks on %s', (dialect) => {
     const after = (await runner.find(chore.jobId))!;
     expect([after.status, after.maxAttempts]).toEqual([JobStatus.Failed, 1]);
 
-    const pending = await runner.dispatch(ResumableJob, null, { ownerId: 'user-a', tenantId: 'tenant-1', delayMs: 60_000 });
+    const pending = await runner.dispatch(WriteFilesJob, { files: [] }, { ownerId: 'user-a', tenantId: 'tenant-1', delayMs: 60_000 });
     await request(app.getHttpServer()).delete(`/jobs/${pending.jobId}`).set(asA).expect(404);
     expect((await runner.find(pending.jobId))!.status).toBe(JobStatus.Pending);
   });

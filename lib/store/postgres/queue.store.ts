@@ -1,0 +1,121 @@
+import type { EntityManager } from 'typeorm';
+import { NOTIFY_CHANNEL } from '../../managed-jobs.constants.js';
+import type { ManagedJobEntity } from '../../entities/managed-job.entity.js';
+import { JobStatus } from '../../enums/job-status.enum.js';
+import type {
+  ClaimRequest,
+  CompletedRun,
+  Completion,
+  Failure,
+  ListFilter,
+  NewJob,
+  QueueStore,
+  ReapResult,
+  RunRef,
+  ScopeFilter,
+} from '../job-store.interface.js';
+import { byPriorityThenAge, insertedJob, toDate, toJob } from '../row-mapper.js';
+import { ANY_DISPATCH, WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
+import type { PostgresConnection } from './postgres.connection.js';
+import { claimJobs, renewLeases } from './claim.sql.js';
+import { findJob, insertJobs, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stopJob } from './run-end.sql.js';
+import { countActiveTriggered, listJobs } from './scope.sql.js';
+
+/** The queue on PostgreSQL: one statement per method; those that queue work NOTIFY the workers in it. */
+export class PostgresQueueStore implements QueueStore {
+  constructor(private readonly db: PostgresConnection) {}
+
+  async insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin = ''): Promise<ManagedJobEntity[]> {
+    const q = insertJobs(jobs, NOTIFY_CHANNEL, encodeDispatched(new Set(jobs.map((j) => j.queue)), wakeOrigin));
+    const rows = manager ? await this.db.queryWith(manager, q) : await this.db.query(q);
+    const byId = new Map(rows.map((row) => [row.job_id, row]));
+    return jobs.map((j) => insertedJob(j, byId.get(j.jobId)));
+  }
+
+  async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(findJob(jobId, scope));
+    return row ? toJob(row) : null;
+  }
+
+  async list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }> {
+    const q = listJobs(filter);
+    const [rows, [count]] = await Promise.all([this.db.query(q.rows), this.db.query(q.count)]);
+    return { rows: rows.map(toJob), total: count.total };
+  }
+
+  async countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Promise<number> {
+    const [row] = await this.db.query(countActiveTriggered(owner));
+    return row.total;
+  }
+
+  async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
+    return (await this.db.query(claimJobs(claim))).map(toJob);
+  }
+
+  async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
+    const rows = await this.db.query(renewLeases(runs, workerId, leaseMs));
+    return rows.map((r) => ({ jobId: r.job_id, fence: Number(r.fence) }));
+  }
+
+  async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
+    return (await this.db.query(completeJobs(runs, workerId))).map((r) => ({ jobId: r.job_id, finishedAt: toDate(r.finished_at)! }));
+  }
+
+  async completeAndClaim(runs: Completion[], c: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
+    const rows = await this.db.query(completeAndClaim(runs, c));
+    const completed: CompletedRun[] = [];
+    const claimed: ManagedJobEntity[] = [];
+    for (const row of rows) {
+      if (row.done_job_id) completed.push({ jobId: row.done_job_id, finishedAt: toDate(row.done_finished_at)! });
+      else claimed.push(toJob(row));
+    }
+    claimed.sort(byPriorityThenAge);
+    return { completed, claimed };
+  }
+
+  async fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(failJob(run, workerId));
+    return row ? toJob(row) : null;
+  }
+
+  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
+    return (await this.db.query(releaseJobs(runs, workerId, NOTIFY_CHANNEL, ANY_DISPATCH))).map(toJob);
+  }
+
+  async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(updateProgress(run, percent, message));
+    return row ? toJob(row) : null;
+  }
+
+  async saveState(run: RunRef, state: string): Promise<boolean> {
+    return (await this.db.rowCount(saveState(run, state))) > 0;
+  }
+
+  async loadSteps(jobId: string): Promise<Map<string, unknown>> {
+    const rows = await this.db.query(loadSteps(jobId));
+    return new Map(rows.map((r) => [r.name, r.result === null ? null : JSON.parse(r.result)]));
+  }
+
+  async saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
+    return (await this.db.rowCount(saveStep(run, name, result))) > 0;
+  }
+
+  async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(stopJob(jobId, scope, NOTIFY_CHANNEL, WAKE_PREFIX.stopRequested));
+    return row ? toJob(row) : null;
+  }
+
+  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(retryJob(jobId, tries, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
+    return row ? toJob(row) : null;
+  }
+
+  async reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {
+    const jobs = (await this.db.query(reapExpired(maxLostRuns, lostReason))).map(toJob);
+    return {
+      requeued: jobs.filter((j) => j.status === JobStatus.Pending),
+      failed: jobs.filter((j) => j.status === JobStatus.Failed),
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/** Claiming jobs and renewing the leases of runs (SQLite): the hot path. */
+import type { ClaimRequest, RunRef } from '../job-store.interface.js';
+import { utcText } from '../row-mapper.js';
+import { plusMs, type Sql } from './common.sql.js';
+
+/**
+ * The claim: one `UPDATE … RETURNING` fed by the ordered partial index `idx_managed_jobs_claim`.
+ * The hot path's times are parameters (`@now`, `@leaseUntil`) read once per transaction from the
+ * host clock, which for an embedded database is the database clock: `strftime()` per row and
+ * column was a tenth of a claim.
+ */
+const CLAIM_JOBS = `UPDATE managed_jobs SET status = 'running', attempts = attempts + 1, fence = fence + 1,
+    lease_owner = @workerId, lease_expires_at = @leaseUntil, started_at = @now, finished_at = NULL, updated_at = @now
+  WHERE job_id IN (
+    SELECT job_id FROM managed_jobs
+    WHERE status = 'pending' AND queue = @queue AND available_at <= @now AND type IN (SELECT value FROM json_each(@types))
+    ORDER BY priority DESC, job_id
+    LIMIT @limit)
+  RETURNING *`;
+
+/** `nowMs`: the transaction's clock reading (`Date.now()`). */
+export function claimJobs(c: ClaimRequest, nowMs: number): Sql {
+  return {
+    text: CLAIM_JOBS,
+    values: [
+      {
+        workerId: c.workerId,
+        leaseUntil: utcText(new Date(nowMs + c.leaseMs)),
+        now: utcText(new Date(nowMs)),
+        queue: c.queue,
+        types: JSON.stringify(c.types),
+        limit: c.limit,
+      },
+    ],
+  };
+}
+
+const RENEW_LEASE = `UPDATE managed_jobs SET lease_expires_at = ${plusMs('?')}
+  WHERE job_id = ? AND fence = ? AND status = 'running' AND lease_owner = ?`;
+
+/** One run's lease (a heartbeat is a loop of these in one transaction). */
+export function renewLease(run: RunRef, workerId: string, leaseMs: number): Sql {
+  return { text: RENEW_LEASE, values: [leaseMs, run.jobId, run.fence, workerId] };
+}

@@ -1,0 +1,21 @@
+import type { MaintenanceStore } from '../job-store.interface.js';
+import type { SqliteConnection } from './sqlite.connection.js';
+import { deleteAttempts, prunableJobs, pruneFinished } from './maintenance.sql.js';
+
+export class SqliteMaintenanceStore implements MaintenanceStore {
+  constructor(private readonly db: SqliteConnection) {}
+
+  async prunableJobs(olderThanDays: number, limit: number): Promise<string[]> {
+    return this.db.all(prunableJobs(olderThanDays, limit)).map((r) => r.job_id);
+  }
+
+  async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
+    return this.db.write(() =>
+      jobIds.reduce((n, id) => {
+        if (!this.db.run(pruneFinished(id, olderThanDays))) return n;
+        this.db.run(deleteAttempts(id));
+        return n + 1;
+      }, 0),
+    );
+  }
+}

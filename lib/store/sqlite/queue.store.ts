@@ -1,0 +1,170 @@
+import type { EntityManager } from 'typeorm';
+import type { ManagedJobEntity } from '../../entities/managed-job.entity.js';
+import type {
+  ClaimRequest,
+  CompletedRun,
+  Completion,
+  Failure,
+  ListFilter,
+  NewJob,
+  QueueStore,
+  ReapResult,
+  RunRef,
+  ScopeFilter,
+} from '../job-store.interface.js';
+import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-mapper.js';
+import type { SqliteConnection } from './sqlite.connection.js';
+import { claimJobs, renewLease } from './claim.sql.js';
+import { findJob, insertJob, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import {
+  completeJob,
+  completedAttempt,
+  endLostRun,
+  expiredRuns,
+  failJob,
+  failedAttempt,
+  lostAttempt,
+  releaseJob,
+  releasedAttempt,
+  stopJob,
+  stoppableJob,
+  stoppedAttempt,
+} from './run-end.sql.js';
+import { countActiveTriggered, listJobs } from './scope.sql.js';
+
+/**
+ * The queue on SQLite: each write is one short immediate transaction on the store's connection.
+ * Wake-ups need no message: other processes notice the commit (see `SqliteNotifier`).
+ */
+export class SqliteQueueStore implements QueueStore {
+  constructor(private readonly db: SqliteConnection) {}
+
+  async insert(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
+    if (manager) {
+      const rows: ManagedJobEntity[] = [];
+      for (const j of jobs) {
+        const q = insertJob(j);
+        rows.push(...((await manager.query(q.text, q.values)) as any[]).map((row) => insertedJob(j, row)));
+      }
+      return rows;
+    }
+    return this.db.write(() => jobs.map((j) => insertedJob(j, this.db.get(insertJob(j)))));
+  }
+
+  async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const row = this.db.get(findJob(jobId, scope));
+    return row ? toJob(row) : null;
+  }
+
+  async list(filter: ListFilter): Promise<{ rows: ManagedJobEntity[]; total: number }> {
+    const q = listJobs(filter);
+    const rows = this.db.all(q.rows);
+    const { total } = this.db.get(q.count);
+    return { rows: rows.map(toJob), total: Number(total) };
+  }
+
+  async countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Promise<number> {
+    return Number(this.db.get(countActiveTriggered(owner)).total);
+  }
+
+  async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
+    return (await this.db.write(() => this.db.all(claimJobs(claim, Date.now())))).map(toJob).sort(byPriorityThenAge);
+  }
+
+  /** Inside a write transaction. */
+  private completeNow(runs: Completion[], workerId: string): CompletedRun[] {
+    const done: CompletedRun[] = [];
+    const now = utcText(new Date());
+    for (const r of runs) {
+      const row = this.db.get(completeJob(r, now));
+      if (!row) continue;
+      this.db.run(completedAttempt(r, row, workerId));
+      done.push({ jobId: r.jobId, finishedAt: toDate(row.finished_at)! });
+    }
+    return done;
+  }
+
+  async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
+    return this.db.write(() => runs.filter((r) => this.db.run(renewLease(r, workerId, leaseMs)) > 0));
+  }
+
+  async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
+    return this.db.write(() => this.completeNow(runs, workerId));
+  }
+
+  async completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
+    const { completed, rows } = await this.db.write(() => ({
+      completed: this.completeNow(runs, claim.workerId),
+      rows: this.db.all(claimJobs(claim, Date.now())),
+    }));
+    return { completed, claimed: rows.map(toJob).sort(byPriorityThenAge) };
+  }
+
+  async fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
+    const row = await this.db.write(() => {
+      const updated = this.db.get(failJob(run));
+      if (updated) this.db.run(failedAttempt(run, updated, workerId));
+      return updated;
+    });
+    return row ? toJob(row) : null;
+  }
+
+  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
+    return this.db.write(() =>
+      runs.flatMap((r) => {
+        const row = this.db.get(releaseJob(r));
+        if (!row) return [];
+        this.db.run(releasedAttempt(row, workerId));
+        return [toJob(row)];
+      }),
+    );
+  }
+
+  async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
+    const row = await this.db.write(() => this.db.get(updateProgress(run, percent, message)));
+    return row ? toJob(row) : null;
+  }
+
+  async saveState(run: RunRef, state: string): Promise<boolean> {
+    return this.db.write(() => this.db.run(saveState(run, state)) > 0);
+  }
+
+  async loadSteps(jobId: string): Promise<Map<string, unknown>> {
+    const rows = this.db.all(loadSteps(jobId));
+    return new Map(rows.map((r) => [r.name, r.result === null ? null : JSON.parse(r.result)]));
+  }
+
+  async saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
+    return this.db.write(() => this.db.run(saveStep(run, name, result)) > 0);
+  }
+
+  async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const row = await this.db.write(() => {
+      const old = this.db.get(stoppableJob(jobId, scope));
+      if (!old) return undefined;
+      const stopped = this.db.get(stopJob(old));
+      const ledger = stopped && stoppedAttempt(old, stopped);
+      if (ledger) this.db.run(ledger);
+      return stopped;
+    });
+    return row ? toJob(row) : null;
+  }
+
+  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+    const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, scope)));
+    return row ? toJob(row) : null;
+  }
+
+  async reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {
+    return this.db.write(() => {
+      const result: ReapResult = { requeued: [], failed: [] };
+      for (const dead of this.db.all(expiredRuns(maxLostRuns))) {
+        const row = this.db.get(endLostRun(dead, lostReason));
+        if (!row) continue;
+        this.db.run(lostAttempt(dead, row));
+        (dead.requeue ? result.requeued : result.failed).push(toJob(row));
+      }
+      return result;
+    });
+  }
+}

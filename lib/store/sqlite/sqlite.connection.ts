@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SQLITE_MEMORY } from '../../managed-jobs.messages.js';
+import { ManagedJobsConfigurationError } from '../../errors/managed-jobs.errors.js';
+import type { Sql } from './common.sql.js';
+
+/** How long a write may keep meeting a lock held by another connection before it gives up. */
+const BUSY_DEADLINE_MS = 30_000;
+
+/**
+ * Prepared statements kept at most. The texts are few (one per statement shape, none built from
+ * request data), so this bound only matters against a shape we did not foresee: least recently
+ * used first out.
+ */
+const MAX_STATEMENTS = 200;
+
+/**
+ * The SQLite store parts' own connection to the app's database file, with its statements
+ * prepared once per text.
+ *
+ * Why a second connection: TypeORM's better-sqlite3 driver has a single connection, so a caller's
+ * open transaction would be visible to (and joined by) anything else on it: the worker could
+ * claim a job whose dispatch is later rolled back. Our connection sees committed rows only.
+ *
+ * Locking: WAL lets readers and one writer proceed together. Our writes are short synchronous
+ * transactions; when another connection holds the write lock we wait at most `busy_timeout`
+ * (a few ms, so the event loop is never blocked for long, and a caller's open transaction in this
+ * same process can finish) and then retry asynchronously with jitter. "database is locked" never
+ * reaches a caller unless the lock is held for `BUSY_DEADLINE_MS`.
+ */
+export class SqliteConnection {
+  readonly db: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(dataSource: DataSource) {
+    const driver = dataSource.driver as any;
+    const file: string = driver.databaseConnection?.name ?? (dataSource.options as any).database;
+    if (!file || file === ':memory:' || driver.databaseConnection?.memory) throw new ManagedJobsConfigurationError(SQLITE_MEMORY());
+    const Database = driver.sqlite as typeof BetterSqlite3;
+    this.db = new Database(file, { timeout: 10 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  private stmt(text: string): BetterSqlite3.Statement {
+    let s = this.statements.get(text);
+    if (s) {
+      this.statements.delete(text); // most recently used last
+    } else {
+      s = this.db.prepare(text);
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(text, s);
+    return s;
+  }
+
+  /** The first row, or undefined. */
+  get(q: Sql): any {
+    return this.stmt(q.text).get(...q.values);
+  }
+
+  all(q: Sql): any[] {
+    return this.stmt(q.text).all(...q.values);
+  }
+
+  /** How many rows the statement changed. */
+  run(q: Sql): number {
+    return this.stmt(q.text).run(...q.values).changes;
+  }
+
+  /** Run `fn` in an immediate transaction, retrying asynchronously while the database is locked. */
+  async write<T>(fn: () => T): Promise<T> {
+    const tx = this.db.transaction(fn);
+    const deadline = Date.now() + BUSY_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return tx.immediate();
+      } catch (error: any) {
+        if (!String(error?.code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+        await sleep(Math.min(50, 1 + attempt * 2) * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  /** Changes whenever another connection (in this process or another) commits to the file. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+}
