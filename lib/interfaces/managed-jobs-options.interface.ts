@@ -113,13 +113,20 @@ export interface ManagedJobsModuleExtras {
   /** Make `JobRunnerService` and friends injectable everywhere. @default true */
   isGlobal?: boolean;
   /**
-   * Mount the HTTP controller. With `forRoot` it follows `http.enabled`; with `forRootAsync` the
-   * options are not known yet, so say `controller: true` there. @default http.enabled
+   * Mount the bundled HTTP controller. `forRoot` sets it from `http.enabled`. With `forRootAsync`
+   * the factory's options are not known when the module is built, so say `controller: true` here,
+   * next to `useFactory`: a factory that sets `http.enabled: true` without it fails the boot with
+   * a `ManagedJobsConfigurationError` (rather than answering every route with a 404).
+   * @default http.enabled (forRoot), false (forRootAsync)
    */
   controller?: boolean;
   /**
-   * Register the socket.io gateway. With `forRoot` it follows `broadcasting.enabled`; with
-   * `forRootAsync` set it here. @default broadcasting.enabled (true)
+   * Register the socket.io gateway. When registered it serves sockets if `broadcasting.enabled`
+   * (read from the resolved options, so `forRoot` and `forRootAsync` behave alike) and the
+   * optional peers `@nestjs/websockets`, `@nestjs/platform-socket.io` and `socket.io` are
+   * installed; a missing one is named in one warning at boot. `false` registers nothing (a
+   * worker-only process keeps `broadcasting.enabled` on to relay its events on PostgreSQL).
+   * @default true
    */
   gateway?: boolean;
 }
