@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import type { ManagedJobEvent, ManagedJobEventName } from './managed-job.events.js';
 import { loadOptionalPeer } from '../optional-peers.js';
+import { EVENT_EMITTER_MISSING } from '../managed-jobs.messages.js';
 
 export type JobEventListener = (event: ManagedJobEvent) => void;
 
@@ -25,7 +26,7 @@ export class JobEventsPublisher implements OnModuleInit {
   /** Finds the app's `EventEmitter2` (from `EventEmitterModule.forRoot()`), if there is one. */
   async onModuleInit(): Promise<void> {
     const peer = await loadOptionalPeer<typeof import('@nestjs/event-emitter')>('@nestjs/event-emitter', () => import('@nestjs/event-emitter'));
-    if (!peer) return;
+    if (!peer) return this.logger.log(EVENT_EMITTER_MISSING());
     try {
       this.emitter = this.moduleRef.get(peer.EventEmitter2, { strict: false });
     } catch {
