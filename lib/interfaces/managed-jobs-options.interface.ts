@@ -1,6 +1,6 @@
 import type { CanActivate, NestInterceptor, Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import type { JobOwner } from './job-owner.interface.js';
+import type { JobOwnerLike } from './job-owner.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 
 export interface WorkerOptions {
@@ -45,9 +45,10 @@ export interface BroadcastingOptions {
   channelType?: 'public' | 'private';
   /**
    * Resolves the owner of a socket from its handshake (`socket.handshake.auth`, headers, cookies);
-   * required for private channels. Throw or return null to refuse the connection. @default none
+   * required for private channels: a `JobOwner` or `{ id, tenantId }`. Throw or return null to
+   * refuse the connection. @default none
    */
-  authenticate?: (socket: Socket) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  authenticate?: (socket: Socket) => JobOwnerLike | null | undefined | Promise<JobOwnerLike | null | undefined>;
   /**
    * Browser origins allowed to connect besides the page's own (`'*'` for any). Other origins are
    * refused at the handshake. @default [] (same origin only)
@@ -70,8 +71,8 @@ export interface HttpOptions {
   enabled?: boolean;
   /** Path prefix. @default 'jobs' */
   path?: string;
-  /** Finds the owner of a request. @default `req.user` */
-  resolveOwner?: (req: any) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  /** Finds the owner of a request: a `JobOwner` or `{ id, tenantId }`. @default `req.user` */
+  resolveOwner?: (req: any) => JobOwnerLike | null | undefined | Promise<JobOwnerLike | null | undefined>;
   /** Guards applied to the controller (e.g. your auth guard). @default [] */
   guards?: Array<Type<CanActivate> | CanActivate>;
   /** Interceptors applied to the controller. @default [] */
