@@ -113,6 +113,11 @@ export interface JobStore {
   saveState(run: RunRef, state: string): Promise<boolean>;
   loadSteps(jobId: string): Promise<Map<string, unknown>>;
   saveStep(run: RunRef, name: string, result: string | null): Promise<boolean>;
+  /**
+   * What a stopped run's handler returned after the stop: kept as `result` of that run only (the
+   * job still `stopped` with the run's fence, no result yet). False when the job moved on.
+   */
+  keepStoppedResult(run: RunRef, result: string): Promise<boolean>;
   /** Pending/running → stopped. Null when no such job in scope or not stoppable (see `find`). */
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
   /** Failed/stopped → pending with `tries` more tries. Null when not found in scope or not retryable. */

@@ -180,6 +180,12 @@ export class PostgresJobStore implements JobStore {
     return ((await pool.query(q.text, q.values)).rowCount ?? 0) > 0;
   }
 
+  async keepStoppedResult(run: RunRef, result: string): Promise<boolean> {
+    const pool: pg.Pool = this.driver.master;
+    const q = sql.keepStoppedResult(run, result);
+    return ((await pool.query(q.text, q.values)).rowCount ?? 0) > 0;
+  }
+
   async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
     const [row] = await this.query(sql.stopJob(jobId, scope, NOTIFY_CHANNEL));
     return row ? toJob(row) : null;

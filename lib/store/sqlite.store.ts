@@ -220,6 +220,10 @@ export class SqliteJobStore implements JobStore {
     return this.write(() => this.stmt(sql.SAVE_STEP).run(name, result, run.jobId, run.fence).changes > 0);
   }
 
+  async keepStoppedResult(run: RunRef, result: string): Promise<boolean> {
+    return this.write(() => this.stmt(sql.KEEP_STOPPED_RESULT).run(result, run.jobId, run.fence).changes > 0);
+  }
+
   async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
     const values: unknown[] = [jobId];
     const where = sql.scopeWhere(scope, values);

@@ -108,7 +108,7 @@ export const STOP_JOB = `UPDATE managed_jobs SET status = 'stopped', lease_owner
   RETURNING *`;
 
 export function retryJob(where: string): string {
-  return `UPDATE managed_jobs SET status = 'pending', max_attempts = attempts + ?, progress_percentage = 0,
+  return `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, progress_percentage = 0,
       progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
       available_at = ${NOW}, updated_at = ${NOW}
     WHERE job_id = ? AND status IN ('failed', 'stopped')${where}
@@ -147,3 +147,7 @@ export const DELETE_ATTEMPTS = `DELETE FROM managed_job_attempts WHERE job_id = 
 export const FILES_OF_JOB = `SELECT * FROM managed_job_files WHERE job_id = ? AND deleted_at IS NULL`;
 export const PRUNE_FINISHED = `DELETE FROM managed_jobs WHERE job_id = ? AND status IN ('completed', 'failed', 'stopped')
   AND ${OLDER_THAN_DAYS}`;
+
+/** A stopped run's late return value, for that run only: same fence, still stopped, no result yet. */
+export const KEEP_STOPPED_RESULT = `UPDATE managed_jobs SET result = ?, updated_at = ${NOW}
+  WHERE job_id = ? AND fence = ? AND status = 'stopped' AND result IS NULL`;
