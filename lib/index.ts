@@ -10,9 +10,9 @@ export type {
 } from './interfaces/managed-jobs-options.interface.js';
 export { ManagedJob } from './decorators/managed-job.decorator.js';
 export type { ManagedJobOptions } from './interfaces/managed-job-options.interface.js';
-export type { ManagedJobHandler } from './interfaces/managed-job-handler.interface.js';
+export type { ManagedJobHandler, ManagedJobClass, JobPayloadOf, JobResultOf, DispatchPayload } from './interfaces/managed-job-handler.interface.js';
 export type { JobContext, AddFileInput, PutFileOptions, ProgressStepsOptions } from './interfaces/job-context.interface.js';
-export type { JobOwner, JobScope, OwnerRef } from './interfaces/job-owner.interface.js';
+export type { JobOwner, JobOwnerLike, PlainJobOwner, JobScope, OwnerRef } from './interfaces/job-owner.interface.js';
 export type { DispatchOptions, ListJobsQuery, Page } from './interfaces/dispatch-options.interface.js';
 export { JobStatus } from './enums/job-status.enum.js';
 export { JobRunnerService, type JobReference, type DispatchManyItem } from './services/job-runner.service.js';
@@ -57,3 +57,4 @@ export { InvalidFileNameError } from './storage/file-names.js';
 export { ManagedJobFilesService, type OpenedJobFile } from './files/managed-job-files.service.js';
 export { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
 export type { JobResponse, JobFileResponse } from './http/job-responses.js';
+export { ManagedJobsExceptionFilter } from './http/managed-jobs-exception.filter.js';

@@ -12,3 +12,7 @@ export const NOTIFY_CHANNEL = 'managed_jobs';
 export const EVENTS_CHANNEL = 'managed_jobs_events';
 /** Injection token of the bundled controller's path prefix (`http.path`), applied before routes are registered. */
 export const HTTP_CONTROLLER_PATH = Symbol.for('nestjs-managed-jobs:http-path');
+/** Injection token of the `MountedParts` of one module registration (controller, gateway). */
+export const MOUNTED_PARTS = Symbol.for('nestjs-managed-jobs:mounted-parts');
+/** Injection token of the options as given to `forRoot` / returned by the `forRootAsync` factory. */
+export const MODULE_OPTIONS = Symbol.for('nestjs-managed-jobs:module-options');

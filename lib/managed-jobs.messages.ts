@@ -41,3 +41,17 @@ export const INVALID_STATUS_FILTER = (got: string[], known: string[]) => `Unknow
 export const TOO_MANY_ACTIVE_JOBS = (max: number) => `You already have ${max} jobs pending or running; wait for some to finish.`;
 export const INVALID_JOB_VALUE = (what: string, violations: Array<{ constraints: Record<string, string> }>) =>
   `The job's ${what} cannot be stored: ${violations.flatMap((v) => Object.values(v.constraints)).slice(0, 3).join('; ')}.`;
+export const GATEWAY_PEER_MISSING = (name: string) =>
+  `Live progress over socket.io is off: '${name}' is not installed. Install @nestjs/websockets, @nestjs/platform-socket.io and socket.io to turn it on, or pass gateway: false to ManagedJobsModule to silence this.`;
+export const EVENT_EMITTER_MISSING = () =>
+  `'@nestjs/event-emitter' is not installed: job lifecycle events reach no @OnEvent listener (the socket.io gateway still gets them). Install it and import EventEmitterModule.forRoot() to listen.`;
+export const CONTROLLER_NOT_MOUNTED = () =>
+  `http.enabled is true but the bundled controller is not mounted, so every route would be a 404. With forRootAsync the factory's options are not known when the module is built: pass controller: true next to useFactory (ManagedJobsModule.forRootAsync({ controller: true, useFactory })). With forRoot, remove controller: false.`;
+export const CONTROLLER_DISABLED = () =>
+  `The bundled controller is mounted (controller: true) but http.enabled is false. Remove one of the two: controller: true mounts it, http.enabled: false says not to.`;
+export const MIGRATIONS_NOT_RUN = (type: string, detail: string) =>
+  `The nestjs-managed-jobs tables are missing (${detail}). Run the shipped migrations: add migrations: managedJobsMigrations('${type}') and migrationsRun: true to your TypeOrmModule.forRoot() options (or add managedJobsMigrations('${type}') to the migrations your CLI runs).`;
+export const SQLITE_EVENTS_IN_PROCESS = (why: string) =>
+  `SQLite: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL to relay events between processes, or run the worker in the web process.`;
+export const SCHEDULE_PACKAGE_MISSING = () =>
+  `'@nestjs/schedule' is not installed, so the daily file expiry does not run. Install @nestjs/schedule and cron and import ScheduleModule.forRoot(), or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;

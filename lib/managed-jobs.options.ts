@@ -4,6 +4,22 @@ import { resolve } from 'node:path';
 import type { ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
 import type { StorageDriver } from './storage/storage-driver.interface.js';
 import { ManagedJobsConfigurationError } from './errors/managed-jobs.errors.js';
+import { CONTROLLER_DISABLED, CONTROLLER_NOT_MOUNTED } from './managed-jobs.messages.js';
+
+/** What one module registration mounted when it was built (from the extras). */
+export interface MountedParts {
+  controller: boolean;
+  gateway: boolean;
+}
+
+/**
+ * The options (possibly from an async factory) must agree with what was mounted before they were
+ * known: `http.enabled: true` without the controller would answer every route with a 404.
+ */
+export function checkMountedParts(options: ManagedJobsModuleOptions, mounted: MountedParts): void {
+  if (options?.http?.enabled === true && !mounted.controller) throw new ManagedJobsConfigurationError(CONTROLLER_NOT_MOUNTED());
+  if (options?.http?.enabled === false && mounted.controller) throw new ManagedJobsConfigurationError(CONTROLLER_DISABLED());
+}
 
 type DeepRequired<T> = { [K in keyof T]-?: T[K] extends object | undefined ? Required<NonNullable<T[K]>> : T[K] };
 

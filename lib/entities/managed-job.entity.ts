@@ -18,7 +18,8 @@ import { TimestampColumn } from './timestamp.column.js';
 @Index('idx_managed_jobs_owner', { synchronize: false })
 @Index('idx_managed_jobs_tenant', { synchronize: false })
 @Index('idx_managed_jobs_finished', { synchronize: false })
-export class ManagedJobEntity {
+/** `P` and `R` type `payload` and `result` when known (`dispatch(JobClass, …)`, `find<JobClass>()`). */
+export class ManagedJobEntity<P = unknown, R = unknown> {
   /** A UUIDv7 made by the library: unguessable, and ordered by creation time (FIFO within a priority). */
   @PrimaryColumn({ name: 'job_id', type: 'uuid', primaryKeyConstraintName: 'pk_managed_jobs' })
   jobId!: string;
@@ -38,7 +39,7 @@ export class ManagedJobEntity {
   priority!: number;
 
   @Column({ type: 'jsonb', nullable: true })
-  payload!: unknown;
+  payload!: P;
 
   /** The checkpoint written by `ctx.saveState()`; kept across retries. */
   @Column({ type: 'jsonb', nullable: true })
@@ -46,7 +47,7 @@ export class ManagedJobEntity {
 
   /** What `handle()` returned. */
   @Column({ type: 'jsonb', nullable: true })
-  result!: unknown;
+  result!: R | null;
 
   @Column({ name: 'progress_percentage', type: 'smallint', default: 0 })
   progressPercentage!: number;

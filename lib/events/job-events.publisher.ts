@@ -1,6 +1,9 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { EventEmitter2 } from '@nestjs/event-emitter';
 import type { ManagedJobEvent, ManagedJobEventName } from './managed-job.events.js';
+import { loadOptionalPeer } from '../optional-peers.js';
+import { EVENT_EMITTER_MISSING } from '../managed-jobs.messages.js';
 
 export type JobEventListener = (event: ManagedJobEvent) => void;
 
@@ -8,13 +11,33 @@ export type JobEventListener = (event: ManagedJobEvent) => void;
  * Fans every lifecycle event out to `@OnEvent` listeners (when `EventEmitterModule` is imported)
  * and to internal subscribers such as the socket.io gateway. A throwing listener is logged and
  * never reaches the job.
+ *
+ * `@nestjs/event-emitter` is an optional peer: it is imported lazily here, once, so the package
+ * loads and runs jobs without it (there is then simply no `@OnEvent` to call).
  */
 @Injectable()
-export class JobEventsPublisher {
+export class JobEventsPublisher implements OnModuleInit {
   private readonly logger = new Logger('ManagedJobs');
   private readonly listeners = new Set<JobEventListener>();
+  private emitter?: EventEmitter2;
 
-  constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  /** Finds the app's `EventEmitter2` (from `EventEmitterModule.forRoot()`), if there is one. */
+  async onModuleInit(): Promise<void> {
+    const peer = await loadOptionalPeer<typeof import('@nestjs/event-emitter')>('@nestjs/event-emitter', () => import('@nestjs/event-emitter'));
+    if (!peer) return this.logger.log(EVENT_EMITTER_MISSING());
+    try {
+      this.emitter = this.moduleRef.get(peer.EventEmitter2, { strict: false });
+    } catch {
+      this.emitter = undefined; // EventEmitterModule.forRoot() not imported: no @OnEvent listeners
+    }
+  }
+
+  /** Whether `@OnEvent` listeners can be reached (the package is installed and its module imported). */
+  get hasEmitter(): boolean {
+    return this.emitter !== undefined;
+  }
 
   /** Subscribe to every event published in this process; returns the unsubscribe function. */
   subscribe(listener: JobEventListener): () => void {

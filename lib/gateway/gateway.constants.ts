@@ -36,3 +36,5 @@ export const MAX_NOTIFY_BYTES = 7500;
 export const ORDER_GUARD_SIZE = 10_000;
 /** Key under `socket.data` where the authenticated owner's ids are kept. */
 export const SOCKET_OWNER_KEY = 'managedJobsOwner';
+/** Injection token of the gateway's `GatewayState` (whether it serves sockets, and why not). */
+export const GATEWAY_STATE = Symbol.for('nestjs-managed-jobs:gateway-state');

@@ -10,10 +10,14 @@
  * Events reach the rooms by two paths: from this process directly (`JobEventsPublisher`), and,
  * on PostgreSQL, from other processes through `JobEventsRelay` / LISTEN. Each path keeps a job's
  * events in order, and `RoomBroadcaster` drops any that arrive older than one already sent.
+ *
+ * No `@WebSocketGateway()` here: `@nestjs/websockets` and socket.io are optional peers, so this
+ * file imports them as types only. `gateway-activation.ts` makes one subclass per module
+ * registration and applies the decorator to it at boot, when those packages are installed.
  */
-import { Inject, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { WebSocketGateway, type OnGatewayInit } from '@nestjs/websockets';
+import type { OnGatewayInit } from '@nestjs/websockets';
 import type { Server } from 'socket.io';
 import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
@@ -30,7 +34,7 @@ import { RoomBroadcaster } from './room-broadcaster.js';
 import { handshakeMiddleware } from './socket-authenticator.js';
 import { handleSubscriptions, type SnapshotFilter } from './socket-subscriptions.js';
 
-@WebSocketGateway()
+@Injectable()
 export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationShutdown {
   private readonly logger = new Logger('ManagedJobs');
   private readonly teardown: Array<() => void> = [];

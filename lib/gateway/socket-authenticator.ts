@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
-import { ownerIds } from '../services/job-scope.js';
+import { ownerIdsOf } from '../owners/owner-ref.js';
 import { SOCKET_OWNER_KEY } from './gateway.constants.js';
 import { ORIGIN_NOT_ALLOWED, UNAUTHENTICATED } from './gateway.messages.js';
 import { isOriginAllowed, type TrustProxy } from './origin-policy.js';
@@ -31,8 +31,6 @@ export function handshakeMiddleware(options: ResolvedOptions['broadcasting'], tr
 }
 
 async function resolveOwner(socket: Socket, authenticate: NonNullable<ResolvedOptions['broadcasting']['authenticate']>): Promise<SocketOwner | null> {
-  const owner = await authenticate(socket);
-  if (!owner) return null;
-  const ids = ownerIds({ owner });
-  return ids.ownerUserId === null && ids.ownerTenantId === null ? null : { userId: ids.ownerUserId, tenantId: ids.ownerTenantId };
+  const ids = ownerIdsOf(await authenticate(socket));
+  return ids ? { userId: ids.userId, tenantId: ids.tenantId } : null;
 }

@@ -11,8 +11,13 @@ import {
 type Mapped = JobNotFoundError | JobFileNotFoundError | JobStateConflictError | InvalidJobPayloadError | UnknownJobError;
 
 /**
- * Library errors → HTTP answers, for the bundled controller only. Not-found bodies are generic,
- * so a job of another owner and a job that does not exist read exactly the same.
+ * Library errors → HTTP answers: `InvalidJobPayloadError` and `UnknownJobError` 400 (with the
+ * violations), `JobNotFoundError` and `JobFileNotFoundError` 404, `JobStateConflictError` 409.
+ * The bundled controller uses it; use it in your own controllers that call `JobRunnerService`
+ * (`@UseFilters(ManagedJobsExceptionFilter)`, or `APP_FILTER`), or those errors become 500s.
+ * Not-found bodies are generic, so a job of another owner and a job that does not exist read
+ * exactly the same. Other errors (including Nest's own `HttpException`s, such as the 413 of an
+ * oversized body) pass through to Nest.
  */
 @Catch(JobNotFoundError, JobFileNotFoundError, JobStateConflictError, InvalidJobPayloadError, UnknownJobError)
 export class ManagedJobsExceptionFilter implements ExceptionFilter<Mapped> {

@@ -1,10 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import type { JobStatus } from '../enums/job-status.enum.js';
-import type { JobOwner, OwnerRef } from './job-owner.interface.js';
+import type { JobOwnerLike, OwnerRef } from './job-owner.interface.js';
 
 export interface DispatchOptions extends OwnerRef {
   /** Who asked for it when not the owner (an admin acting for a user). */
-  triggeredBy?: JobOwner | string | number | null;
+  triggeredBy?: JobOwnerLike | string | number | null;
   /** Overrides the job's and the module's queue. */
   queue?: string;
   /** Higher runs first. @default the job's `priority`, else 0 */

@@ -5,9 +5,18 @@ export interface JobOwner {
   getManagedJobTenantId?(): string | number | null;
 }
 
-/** An owner given either as a `JobOwner` or as plain ids. */
+/** A plain owner, such as a typical `req.user`: its `id` and, in multi-tenant apps, `tenantId`. */
+export interface PlainJobOwner {
+  id: string | number;
+  tenantId?: string | number | null;
+}
+
+/** Every place that takes an owner (dispatch, scopes, `resolveOwner`, `authenticate`) takes either shape. */
+export type JobOwnerLike = JobOwner | PlainJobOwner;
+
+/** An owner given either as a `JobOwner` / `{ id, tenantId }` or as plain ids. */
 export interface OwnerRef {
-  owner?: JobOwner | null;
+  owner?: JobOwnerLike | null;
   ownerId?: string | number | null;
   tenantId?: string | number | null;
 }

@@ -1,6 +1,6 @@
 import type { CanActivate, NestInterceptor, Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import type { JobOwner } from './job-owner.interface.js';
+import type { JobOwnerLike } from './job-owner.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 
 export interface WorkerOptions {
@@ -47,9 +47,10 @@ export interface BroadcastingOptions {
   channelType?: 'public' | 'private';
   /**
    * Resolves the owner of a socket from its handshake (`socket.handshake.auth`, headers, cookies);
-   * required for private channels. Throw or return null to refuse the connection. @default none
+   * required for private channels: a `JobOwner` or `{ id, tenantId }`. Throw or return null to
+   * refuse the connection. @default none
    */
-  authenticate?: (socket: Socket) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  authenticate?: (socket: Socket) => JobOwnerLike | null | undefined | Promise<JobOwnerLike | null | undefined>;
   /**
    * Browser origins allowed to connect besides the page's own (`'*'` for any). Other origins are
    * refused at the handshake. The page's own origin is the scheme and host the socket was opened
@@ -74,8 +75,8 @@ export interface HttpOptions {
   enabled?: boolean;
   /** Path prefix. @default 'jobs' */
   path?: string;
-  /** Finds the owner of a request. @default `req.user` */
-  resolveOwner?: (req: any) => JobOwner | null | undefined | Promise<JobOwner | null | undefined>;
+  /** Finds the owner of a request: a `JobOwner` or `{ id, tenantId }`. @default `req.user` */
+  resolveOwner?: (req: any) => JobOwnerLike | null | undefined | Promise<JobOwnerLike | null | undefined>;
   /** Guards applied to the controller (e.g. your auth guard). @default [] */
   guards?: Array<Type<CanActivate> | CanActivate>;
   /** Interceptors applied to the controller. @default [] */
@@ -123,13 +124,20 @@ export interface ManagedJobsModuleExtras {
   /** Make `JobRunnerService` and friends injectable everywhere. @default true */
   isGlobal?: boolean;
   /**
-   * Mount the HTTP controller. With `forRoot` it follows `http.enabled`; with `forRootAsync` the
-   * options are not known yet, so say `controller: true` there. @default http.enabled
+   * Mount the bundled HTTP controller. `forRoot` sets it from `http.enabled`. With `forRootAsync`
+   * the factory's options are not known when the module is built, so say `controller: true` here,
+   * next to `useFactory`: a factory that sets `http.enabled: true` without it fails the boot with
+   * a `ManagedJobsConfigurationError` (rather than answering every route with a 404).
+   * @default http.enabled (forRoot), false (forRootAsync)
    */
   controller?: boolean;
   /**
-   * Register the socket.io gateway. With `forRoot` it follows `broadcasting.enabled`; with
-   * `forRootAsync` set it here. @default broadcasting.enabled (true)
+   * Register the socket.io gateway. When registered it serves sockets if `broadcasting.enabled`
+   * (read from the resolved options, so `forRoot` and `forRootAsync` behave alike) and the
+   * optional peers `@nestjs/websockets`, `@nestjs/platform-socket.io` and `socket.io` are
+   * installed; a missing one is named in one warning at boot. `false` registers nothing (a
+   * worker-only process keeps `broadcasting.enabled` on to relay its events on PostgreSQL).
+   * @default true
    */
   gateway?: boolean;
 }

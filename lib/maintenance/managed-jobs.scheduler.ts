@@ -2,7 +2,8 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { ModuleRef } from '@nestjs/core';
 import type { CronJob } from 'cron';
 import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
-import { CRON_MISSING, SCHEDULER_MISSING } from '../managed-jobs.messages.js';
+import { CRON_MISSING, SCHEDULER_MISSING, SCHEDULE_PACKAGE_MISSING } from '../managed-jobs.messages.js';
+import { loadOptionalPeer } from '../optional-peers.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { JobStore } from '../store/job-store.interface.js';
 import { ManagedJobFilesService } from '../files/managed-job-files.service.js';
@@ -38,6 +39,9 @@ export class ManagedJobsScheduler implements OnApplicationBootstrap, BeforeAppli
   private cronName?: string;
   private cron?: CronJob;
   private running?: Promise<DailyMaintenanceResult | null>;
+  private settle!: (state: string) => void;
+  /** Whether the daily maintenance is scheduled (`on (HH:mm)`), or why not; settles at bootstrap. */
+  readonly state = new Promise<string>((resolve) => (this.settle = resolve));
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -48,16 +52,30 @@ export class ManagedJobsScheduler implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.options.schedule.enabled) return;
-    const registry = await this.findRegistry();
+    try {
+      this.settle(await this.start());
+    } catch (error) {
+      this.settle('off (failed to start)');
+      throw error;
+    }
+  }
+
+  private async start(): Promise<string> {
+    if (!this.options.schedule.enabled) return 'off (schedule.enabled is false)';
+    const schedule = await loadOptionalPeer('@nestjs/schedule', () => import('@nestjs/schedule'));
+    if (!schedule) {
+      this.logger.warn(SCHEDULE_PACKAGE_MISSING());
+      return 'off (@nestjs/schedule is not installed)';
+    }
+    const registry = this.findRegistry(schedule.SchedulerRegistry);
     if (!registry) {
       this.logger.warn(SCHEDULER_MISSING());
-      return;
+      return 'off (ScheduleModule.forRoot() is not imported)';
     }
-    const cron = await import('cron').catch(() => null);
+    const cron = await loadOptionalPeer('cron', () => import('cron'));
     if (!cron) {
       this.logger.warn(CRON_MISSING());
-      return;
+      return 'off (cron is not installed)';
     }
     const { CronJob } = cron;
     let name = DAILY_MAINTENANCE_CRON;
@@ -66,6 +84,7 @@ export class ManagedJobsScheduler implements OnApplicationBootstrap, BeforeAppli
     registry.addCronJob(name, this.cron);
     this.registry = registry;
     this.cronName = name;
+    return `on (${this.options.schedule.expireFilesAt})`;
   }
 
   /**
@@ -98,10 +117,9 @@ export class ManagedJobsScheduler implements OnApplicationBootstrap, BeforeAppli
     await this.running;
   }
 
-  private async findRegistry(): Promise<Registry | null> {
+  private findRegistry(token: Function): Registry | null {
     try {
-      const { SchedulerRegistry } = await import('@nestjs/schedule');
-      return this.moduleRef.get(SchedulerRegistry, { strict: false }) as Registry;
+      return this.moduleRef.get(token, { strict: false }) as Registry;
     } catch {
       return null;
     }

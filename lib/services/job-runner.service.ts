@@ -9,6 +9,7 @@ import { JobNotFoundError, JobStateConflictError, ManagedJobsError } from '../er
 import { INVALID_STATUS_FILTER } from '../managed-jobs.messages.js';
 import type { DispatchOptions, ListJobsQuery, Page } from '../interfaces/dispatch-options.interface.js';
 import type { JobScope } from '../interfaces/job-owner.interface.js';
+import type { DispatchPayload, JobPayloadOf, JobResultOf, ManagedJobClass } from '../interfaces/managed-job-handler.interface.js';
 import { JobRegistry } from '../discovery/job-registry.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import { ManagedJobStoppedEvent } from '../events/managed-job.events.js';
@@ -20,8 +21,8 @@ import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
 export type JobReference = Function | string;
 
-export interface DispatchManyItem {
-  payload: unknown;
+export interface DispatchManyItem<P = unknown> {
+  payload: P;
   options?: Omit<DispatchOptions, 'manager'>;
 }
 
@@ -38,8 +39,12 @@ export class JobRunnerService {
 
   /**
    * Validate the payload and queue the job. Throws `UnknownJobError` or `InvalidJobPayloadError`
-   * (with the violations) before anything is written.
+   * (with the violations) before anything is written. Given the job class, the payload is typed
+   * from its `handle(ctx: JobContext<P>)` and the record's `result` from what `handle` returns; by
+   * name, both are `unknown`.
    */
+  dispatch<H>(job: ManagedJobClass<H>, payload: DispatchPayload<JobPayloadOf<H>>, options?: DispatchOptions): Promise<ManagedJobEntity<JobPayloadOf<H>, JobResultOf<H>>>;
+  dispatch(job: string, payload: unknown, options?: DispatchOptions): Promise<ManagedJobEntity>;
   async dispatch(job: JobReference, payload: unknown, options: DispatchOptions = {}): Promise<ManagedJobEntity> {
     const row = await this.prepare(job, payload, options);
     const [saved] = await this.store.insert([row], options.manager, options.manager ? '' : this.worker.id);
@@ -51,6 +56,8 @@ export class JobRunnerService {
    * Queue many jobs of one type in one statement (all or none: one invalid payload refuses the
    * whole batch). Much faster than a loop of `dispatch()`.
    */
+  dispatchMany<H>(job: ManagedJobClass<H>, items: DispatchManyItem<DispatchPayload<JobPayloadOf<H>>>[], manager?: DispatchOptions['manager']): Promise<ManagedJobEntity<JobPayloadOf<H>, JobResultOf<H>>[]>;
+  dispatchMany(job: string, items: DispatchManyItem[], manager?: DispatchOptions['manager']): Promise<ManagedJobEntity[]>;
   async dispatchMany(job: JobReference, items: DispatchManyItem[], manager?: DispatchOptions['manager']): Promise<ManagedJobEntity[]> {
     if (!items.length) return [];
     const rows = await Promise.all(items.map((item) => this.prepare(job, item.payload, item.options ?? {})));
@@ -85,10 +92,13 @@ export class JobRunnerService {
     };
   }
 
-  /** The job, or null when it does not exist or is outside the scope. */
-  async find(jobId: string, scope?: JobScope): Promise<ManagedJobEntity | null> {
+  /**
+   * The job, or null when it does not exist or is outside the scope. Name its class to type the
+   * record: `find<ExportJob>(jobId)` has `payload` and `result` typed from `ExportJob.handle`.
+   */
+  async find<H = unknown>(jobId: string, scope?: JobScope): Promise<ManagedJobEntity<JobPayloadOf<H>, JobResultOf<H>> | null> {
     if (!isJobId(jobId)) return null;
-    return this.store.find(jobId, scopeFilter(scope));
+    return this.store.find(jobId, scopeFilter(scope)) as Promise<ManagedJobEntity<JobPayloadOf<H>, JobResultOf<H>> | null>;
   }
 
   /**

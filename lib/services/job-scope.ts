@@ -7,7 +7,8 @@
  */
 import { ManagedJobsError } from '../errors/managed-jobs.errors.js';
 import { SCOPE_WITHOUT_ID } from '../managed-jobs.messages.js';
-import type { JobOwner, JobScope, OwnerRef } from '../interfaces/job-owner.interface.js';
+import type { JobOwnerLike, JobScope, OwnerRef } from '../interfaces/job-owner.interface.js';
+import { ownerIdsOf } from '../owners/owner-ref.js';
 import type { ScopeFilter } from '../store/job-store.interface.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -21,10 +22,11 @@ function idOf(value: string | number | null | undefined): string | null {
   return value === null || value === undefined || value === '' ? null : String(value);
 }
 
-/** The stored ids of an owner given as a `JobOwner` or as plain ids. */
+/** The stored ids of an owner given as a `JobOwner`, a `{ id, tenantId }` object, or plain ids. */
 export function ownerIds(ref: OwnerRef | undefined): { ownerUserId: string | null; ownerTenantId: string | null } {
   if (ref?.owner) {
-    return { ownerUserId: idOf(ref.owner.getManagedJobOwnerId()), ownerTenantId: idOf(ref.owner.getManagedJobTenantId?.() ?? null) };
+    const ids = ownerIdsOf(ref.owner);
+    return { ownerUserId: ids?.userId ?? null, ownerTenantId: ids?.tenantId ?? null };
   }
   return { ownerUserId: idOf(ref?.ownerId), ownerTenantId: idOf(ref?.tenantId) };
 }
@@ -42,7 +44,7 @@ export function scopeFilter(scope: JobScope | undefined): ScopeFilter | undefine
 }
 
 /** The id stored as `triggered_by_user_id`. */
-export function triggeredById(value: JobOwner | string | number | null | undefined): string | null {
+export function triggeredById(value: JobOwnerLike | string | number | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  return typeof value === 'object' ? idOf(value.getManagedJobOwnerId()) : String(value);
+  return typeof value === 'object' ? (ownerIdsOf(value)?.userId ?? null) : String(value);
 }

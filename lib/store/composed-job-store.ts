@@ -103,6 +103,10 @@ export class ComposedJobStore implements JobStore {
   saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
     return this.queue.saveStep(run, name, result);
   }
+
+  keepStoppedResult(run: RunRef, result: string): Promise<boolean> {
+    return this.queue.keepStoppedResult(run, result);
+  }
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
     return this.queue.stop(jobId, scope);
   }

@@ -126,9 +126,14 @@ export interface QueueStore {
   saveState(run: RunRef, state: string): Promise<boolean>;
   loadSteps(jobId: string): Promise<Map<string, unknown>>;
   saveStep(run: RunRef, name: string, result: string | null): Promise<boolean>;
+  /**
+   * What a stopped run's handler returned after the stop: kept as `result` of that run only (the
+   * job still `stopped` with the run's fence, no result yet). False when the job moved on.
+   */
+  keepStoppedResult(run: RunRef, result: string): Promise<boolean>;
   /** Pending/running → stopped. Null when no such job in scope or not stoppable (see `find`). */
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
-  /** Failed/stopped → pending with `tries` more tries. Null when not found in scope or not retryable. */
+  /** Failed/stopped → pending with a fresh set of `tries` (attempts back to 0). Null when not found in scope or not retryable. */
   retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
   /** Return runs whose lease ran out: re-queue idempotent ones, fail the rest. */
   reap(maxLostRuns: number, lostReason: string): Promise<ReapResult>;

@@ -330,6 +330,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (interruption?.reason === 'stopped' || interruption?.reason === 'lost') {
         // stop() already wrote `stopped`; a lost run has nothing left to say.
         if (interruption.reason === 'lost') this.logger.warn(`Job ${run.job.jobId} was reassigned or reaped while this worker ran it.`);
+        else this.keepStoppedResult(run, ref);
       } else if (interruption?.reason === 'timeout') {
         await this.recordFailure(run, interruption, 'timeout');
       } else if (outcome?.ok) {
@@ -344,6 +345,28 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.finishing.delete(run.job.jobId);
       if (this.backlog) this.schedulePump();
     }
+  }
+
+  /**
+   * A stopped run's slot is freed at once, but a handler that then returns a value (a partial
+   * result: "stopped after 500 rows") has it kept as the stopped job's `result`, by a write
+   * fenced to this run (`keepStoppedResult`). Off the hot path: only stopped runs pay for it.
+   */
+  private keepStoppedResult(run: ActiveRun, ref: RunRef): void {
+    void run.handler.then((outcome) => {
+      if (!outcome.ok || outcome.value === undefined) return;
+      let json: string;
+      try {
+        json = JSON.stringify(outcome.value);
+      } catch {
+        return; // not JSON: nothing to keep (a stopped job has no failure to report)
+      }
+      this.track(
+        this.store
+          .keepStoppedResult(ref, json)
+          .catch((error: Error) => this.logger.warn(`Could not keep the result of stopped job ${ref.jobId}: ${error.message}`)),
+      );
+    });
   }
 
   private async recordCompletion(run: ActiveRun, value: unknown): Promise<void> {

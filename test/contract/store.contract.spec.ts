@@ -412,13 +412,14 @@ describe.each(storeFixtures)('store contract on $name', (fixture) => {
       expect(await store.retry(job.jobId, 2, { ownerUserId: null, ownerTenantId: 't1' })).toMatchObject({ status: JobStatus.Pending });
     });
 
-    it('retries a failed job with more tries, due now; a pending job is not retryable', async () => {
+    it('retries a failed job with a fresh set of tries, due now; a pending job is not retryable', async () => {
       const run = await claimed({ maxAttempts: 1 });
       await store.fail(failureOf(run), 'worker-a');
       const retried = await store.retry(run.jobId, 2);
-      expect(retried).toMatchObject({ status: JobStatus.Pending, attempts: 1, maxAttempts: 3, failedReason: null, result: null, finishedAt: null, progressPercentage: 0 });
+      expect(retried).toMatchObject({ status: JobStatus.Pending, attempts: 0, maxAttempts: 2, failedReason: null, result: null, finishedAt: null, progressPercentage: 0 });
       expect(await store.retry(run.jobId, 2)).toBeNull();
-      expect((await store.claim(claimOf())).map((j) => [j.jobId, j.attempts])).toEqual([[run.jobId, 2]]);
+      // The next run is attempt 1 of 2 again; its fence still moves on (the ledger keeps both runs apart).
+      expect((await store.claim(claimOf())).map((j) => [j.jobId, j.attempts, j.fence])).toEqual([[run.jobId, 1, run.fence + 1]]);
     });
   });
 

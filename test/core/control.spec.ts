@@ -42,11 +42,11 @@ describe.each(dialects)('stop, checkpoints, steps and timeouts on %s', (dialect)
     await waitFor(() => probe.stopSeenAt.get(running.jobId));
     expect(probe.stopSeenAt.get(running.jobId)! - requestedAt).toBeLessThan(1000);
 
-    // the handler returned normally after the stop, yet the job stays stopped
+    // the handler returned normally after the stop: the job stays stopped, with what it returned
     await new Promise((r) => setTimeout(r, 600));
     const after = await runner.find(running.jobId);
     expect(after!.status).toBe(JobStatus.Stopped);
-    expect(after!.result).toBeNull();
+    expect(after!.result).toEqual({ stoppedAt: expect.any(Number) });
     expect(probe.runsOf(pending.jobId)).toHaveLength(0);
     expect((await runner.find(pending.jobId))!.status).toBe(JobStatus.Stopped);
     const stoppedEvents = probe.events.filter((e) => e.name === 'managed-job.stopped').map((e) => e.jobId);

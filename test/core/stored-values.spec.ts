@@ -91,8 +91,8 @@ describe.each(dialects)('stored values on %s', (dialect) => {
     const job = await runner.dispatch(EmptyPayloadJob, {});
     expect((await finished(job.jobId)).result).toBe('ran');
     for (const [type, payload] of [
-      [EmptyPayloadJob, { extra: 1 }],
-      [UndecoratedPayloadJob, { name: 'x' }],
+      ['empty-payload', { extra: 1 }],
+      ['undecorated-payload', { name: 'x' }],
     ] as const) {
       const before = await total();
       const error = await runner.dispatch(type, payload).catch((e) => e);
@@ -105,7 +105,7 @@ describe.each(dialects)('stored values on %s', (dialect) => {
 
   it('refuses a NUL character in a payload with InvalidJobPayloadError naming the property, writing nothing', async () => {
     const before = await total();
-    const error = await runner.dispatch(NulWriterJob, { attempt: 'result', note: { deep: 'x\u0000' } }).catch((e) => e);
+    const error = await runner.dispatch('nul-writer', { attempt: 'result', note: { deep: 'x\u0000' } }).catch((e) => e);
     expect(error).toBeInstanceOf(InvalidJobPayloadError);
     expect(error.violations).toEqual([{ property: 'note.deep', constraints: { storableText: expect.stringMatching(/NUL/) } }]);
     expect(await total()).toBe(before);
@@ -123,7 +123,7 @@ describe.each(dialects)('stored values on %s', (dialect) => {
     ['progress', /^InvalidJobValueError: The job's progress message cannot be stored/],
     ['file', /^InvalidFileNameError/],
   ])('saving a %s with a NUL character throws a typed error to the handler', async (attempt, expected) => {
-    const job = await finished((await runner.dispatch(NulWriterJob, { attempt })).jobId);
+    const job = await finished((await runner.dispatch(NulWriterJob, { attempt: attempt as Attempt })).jobId);
     expect(job.status).toBe(JobStatus.Completed);
     expect(job.result).toMatch(expected);
   });

@@ -85,7 +85,7 @@ describe.each(dialects)('job files on %s', (dialect) => {
       { op: 'add', path: join(root, 'own', 'ok.txt'), name: 'absolute-inside.txt' },
       { op: 'put', name: 'weird name ..txt' },
     ];
-    const job = await runner.dispatch(HostileFilesJob, { ops: [...bad, ...good] }, { owner: userA });
+    const job = await runner.dispatch(HostileFilesJob, { ops: [...bad, ...good] as Array<{ op: 'put' | 'add'; name?: string; path?: string }> }, { owner: userA });
     expect((await finished(job.jobId)).status).toBe(JobStatus.Completed);
 
     const outcomes = app.get(HttpProbe).outcomes.get(job.jobId)!;

@@ -35,13 +35,14 @@ export class WriteFilesJob implements ManagedJobHandler<{ files: FileSpec[] }> {
 export class ResumableJob implements ManagedJobHandler {
   constructor(private readonly probe: HttpProbe) {}
   async handle(ctx: JobContext) {
+    const resumed = ctx.getState() !== null; // retry() restarts ctx.attempt at 1: the checkpoint tells the runs apart
     this.probe.statesSeen.push({ jobId: ctx.jobId, attempt: ctx.attempt, state: ctx.getState() });
     await ctx.step('fetch', () => {
       this.probe.stepRuns.set(ctx.jobId, (this.probe.stepRuns.get(ctx.jobId) ?? 0) + 1);
       return 7;
     });
     await ctx.saveState({ cursor: 3 });
-    if (ctx.attempt === 1) throw new Error('first run fails');
+    if (!resumed) throw new Error('first run fails');
     return 'resumed';
   }
 }

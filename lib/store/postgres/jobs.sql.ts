@@ -137,13 +137,25 @@ export function saveStep(run: RunRef, name: string, result: string | null): Sql 
   };
 }
 
-/** `wakePrefix || queue` is the wake-up (see `wake-message.ts`). */
+/** A stopped run's late return value, for that run only: same fence, still stopped, no result yet. */
+export function keepStoppedResult(run: RunRef, result: string): Sql {
+  return {
+    text: `UPDATE managed_jobs SET result = $3::jsonb, updated_at = ${NOW}
+      WHERE job_id = $1 AND fence = $2 AND status = 'stopped' AND result IS NULL`,
+    values: [run.jobId, run.fence, result],
+  };
+}
+
+/**
+ * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run).
+ * `wakePrefix || queue` is the wake-up (see `wake-message.ts`).
+ */
 export function retryJob(jobId: string, tries: number, scope: ScopeFilter | undefined, channel: string, wakePrefix: string): Sql {
   const values: unknown[] = [jobId, tries, channel, wakePrefix];
   const where = scopeWhere(scope, values);
   return {
     text: `WITH r AS (
-      UPDATE managed_jobs SET status = 'pending', max_attempts = attempts + $2, progress_percentage = 0,
+      UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = $2, progress_percentage = 0,
         progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
         available_at = ${NOW}, updated_at = ${NOW}
       WHERE job_id = $1 AND status IN ('failed', 'stopped')${where}

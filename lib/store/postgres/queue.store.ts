@@ -18,7 +18,7 @@ import { byPriorityThenAge, insertedJob, toDate, toJob } from '../row-mapper.js'
 import { ANY_DISPATCH, WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
 import type { PostgresConnection } from './postgres.connection.js';
 import { claimJobs, renewLeases } from './claim.sql.js';
-import { findJob, insertJobs, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stopJob } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 
@@ -99,6 +99,10 @@ export class PostgresQueueStore implements QueueStore {
 
   async saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
     return (await this.db.rowCount(saveStep(run, name, result))) > 0;
+  }
+
+  async keepStoppedResult(run: RunRef, result: string): Promise<boolean> {
+    return (await this.db.rowCount(keepStoppedResult(run, result))) > 0;
   }
 
   async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {

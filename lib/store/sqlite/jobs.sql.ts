@@ -68,11 +68,20 @@ export function saveStep(run: RunRef, name: string, result: string | null): Sql 
   return { text: SAVE_STEP, values: [name, result, run.jobId, run.fence] };
 }
 
+/** A stopped run's late return value, for that run only: same fence, still stopped, no result yet. */
+export function keepStoppedResult(run: RunRef, result: string): Sql {
+  return {
+    text: `UPDATE managed_jobs SET result = ?, updated_at = ${NOW} WHERE job_id = ? AND fence = ? AND status = 'stopped' AND result IS NULL`,
+    values: [result, run.jobId, run.fence],
+  };
+}
+
+/** A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run). */
 export function retryJob(jobId: string, tries: number, scope?: ScopeFilter): Sql {
   const values: unknown[] = [tries, jobId];
   const where = scopeWhere(scope, values);
   return {
-    text: `UPDATE managed_jobs SET status = 'pending', max_attempts = attempts + ?, progress_percentage = 0,
+    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, progress_percentage = 0,
       progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
       available_at = ${NOW}, updated_at = ${NOW}
     WHERE job_id = ? AND status IN ('failed', 'stopped')${where}

@@ -15,7 +15,7 @@ import type {
 import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-mapper.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import { claimJobs, renewLease } from './claim.sql.js';
-import { findJob, insertJob, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { findJob, insertJob, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import {
   completeJob,
   completedAttempt,
@@ -136,6 +136,10 @@ export class SqliteQueueStore implements QueueStore {
 
   async saveStep(run: RunRef, name: string, result: string | null): Promise<boolean> {
     return this.db.write(() => this.db.run(saveStep(run, name, result)) > 0);
+  }
+
+  async keepStoppedResult(run: RunRef, result: string): Promise<boolean> {
+    return this.db.write(() => this.db.run(keepStoppedResult(run, result)) > 0);
   }
 
   async stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {

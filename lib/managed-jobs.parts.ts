@@ -1,0 +1,88 @@
+import type { DynamicModule, Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { JOB_STORE, MOUNTED_PARTS, RESOLVED_OPTIONS, STORAGE_DRIVER } from './managed-jobs.constants.js';
+import type { ManagedJobsModuleExtras, ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import { checkMountedParts, resolveOptions, type MountedParts, type ResolvedOptions } from './managed-jobs.options.js';
+import { managedJobsEntities } from './entities/index.js';
+import { ManagedJobMetadataAccessor } from './discovery/managed-job-metadata.accessor.js';
+import { ManagedJobsExplorer } from './discovery/managed-jobs.explorer.js';
+import { JobRegistry } from './discovery/job-registry.js';
+import { JobEventsPublisher } from './events/job-events.publisher.js';
+import { JobWorker } from './worker/job-worker.js';
+import { JobRunnerService } from './services/job-runner.service.js';
+import { createJobStore } from './store/job-store.factory.js';
+import { assertSchema } from './store/schema-check.js';
+import { LocalStorageDriver } from './storage/local-storage.driver.js';
+import { JobEventsRelay } from './gateway/job-events.relay.js';
+import { managedJobsGatewayParts } from './gateway/gateway-activation.js';
+import { ManagedJobFilesService } from './files/managed-job-files.service.js';
+import { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
+import { ManagedJobsScheduler } from './maintenance/managed-jobs.scheduler.js';
+import { managedJobsHttpParts } from './http/managed-jobs-http.parts.js';
+import { ManagedJobsStartup } from './managed-jobs.startup.js';
+
+/**
+ * Applied by `setExtras` to what `forRoot` and `forRootAsync` build, so both follow one rule:
+ * the controller is mounted when the `controller` extra is true (`forRoot` sets it from
+ * `http.enabled`, which it can see); the gateway is registered unless `gateway: false`, and serves
+ * sockets when `broadcasting.enabled` and its optional peers are installed (decided at boot, see
+ * `gateway-activation.ts`). A factory whose `http.enabled` contradicts the mounted controller
+ * fails the boot with the fix. Only the public services are exported.
+ */
+export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJobsModuleExtras, optionsToken: string | symbol): DynamicModule {
+  const dataSource = extras.dataSource;
+  const mounted: MountedParts = { controller: extras.controller === true, gateway: extras.gateway !== false };
+  const providers: Provider[] = [
+    { provide: MOUNTED_PARTS, useValue: mounted },
+    {
+      provide: RESOLVED_OPTIONS,
+      inject: [optionsToken],
+      useFactory: (options: ManagedJobsModuleOptions) => {
+        checkMountedParts(options, mounted);
+        return resolveOptions(options);
+      },
+    },
+    {
+      provide: JOB_STORE,
+      inject: [getDataSourceToken(dataSource), RESOLVED_OPTIONS],
+      useFactory: async (ds: DataSource, options: ResolvedOptions) => {
+        const store = createJobStore(ds, options.postgres);
+        try {
+          await assertSchema(ds);
+        } catch (error) {
+          await store.close();
+          throw error;
+        }
+        return store;
+      },
+    },
+    {
+      provide: STORAGE_DRIVER,
+      inject: [RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedOptions) => options.storage.driver ?? new LocalStorageDriver(options.storage.root),
+    },
+    ManagedJobMetadataAccessor,
+    ManagedJobsExplorer,
+    JobRegistry,
+    JobEventsPublisher,
+    JobWorker,
+    JobRunnerService,
+    JobEventsRelay,
+    ...(mounted.gateway ? managedJobsGatewayParts() : []),
+    ManagedJobFilesService,
+    ManagedJobsMaintenanceService,
+    ManagedJobsScheduler,
+    ManagedJobsStartup,
+  ];
+  const http = mounted.controller ? managedJobsHttpParts() : { controllers: [], providers: [] };
+  return {
+    ...definition,
+    global: extras.isGlobal ?? true,
+    imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
+    controllers: [...(definition.controllers ?? []), ...http.controllers],
+    providers: [...(definition.providers ?? []), ...providers, ...http.providers],
+    exports: [JobRunnerService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher],
+  };
+}

@@ -1,0 +1,26 @@
+import type { DataSource } from 'typeorm';
+import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
+import { MIGRATIONS_NOT_RUN } from '../managed-jobs.messages.js';
+import { SCHEMA_PROBE } from './sql/schema-probe.sql.js';
+
+/** SQLite says "no such table: x"; PostgreSQL raises 42P01 `relation "x" does not exist`. */
+function missingTable(error: unknown): string | null {
+  const e = error as { code?: string; message?: string; driverError?: { code?: string } } | null;
+  const message = String(e?.message ?? '');
+  if (/no such table/i.test(message) || e?.code === '42P01' || e?.driverError?.code === '42P01') return message;
+  return null;
+}
+
+/**
+ * Fails the boot, once, with the fix when the queue tables do not exist (the migrations were not
+ * run), instead of a worker logging "no such table" on every poll. One statement that reads no row.
+ */
+export async function assertSchema(dataSource: DataSource): Promise<void> {
+  try {
+    await dataSource.query(SCHEMA_PROBE);
+  } catch (error) {
+    const detail = missingTable(error);
+    if (detail !== null) throw new ManagedJobsConfigurationError(MIGRATIONS_NOT_RUN(String(dataSource.options.type), detail));
+    throw error;
+  }
+}
