@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
 import { MIGRATIONS_NOT_RUN } from '../managed-jobs.messages.js';
-import { SCHEMA_PROBE } from './sql/schema-probe.sql.js';
+import { SCHEMA_PROBE } from './schema-probe.sql.js';
 
 /** SQLite says "no such table: x"; PostgreSQL raises 42P01 `relation "x" does not exist`. */
 function missingTable(error: unknown): string | null {
