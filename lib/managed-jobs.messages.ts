@@ -24,7 +24,7 @@ export const WORKER_LOST = () =>
 export const JOB_INTERRUPTED = 'The worker is shutting down; the job will be handed back to the queue.';
 export const JOB_STOPPED = 'The job was stopped.';
 export const UNSUPPORTED_DATABASE = (type: string) =>
-  `nestjs-managed-jobs supports PostgreSQL ('postgres') and SQLite ('better-sqlite3'); the data source is '${type}'.`;
+  `nestjs-managed-jobs supports PostgreSQL ('postgres'), MySQL 8 and MariaDB 10.6+ ('mysql', 'mariadb', driver mysql2) and SQLite ('better-sqlite3'); the data source is '${type}'.`;
 export const SQLITE_MEMORY = () =>
   `nestjs-managed-jobs needs a SQLite file, not ':memory:': the worker opens its own connection so it never sees a caller's uncommitted transaction.`;
 /** No path in the text: it ends up as a job's `failedReason`, which its owner sees. The error keeps `.path`. */

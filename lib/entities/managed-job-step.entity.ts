@@ -1,5 +1,6 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { ManagedJobEntity } from './managed-job.entity.js';
+import { JsonColumn } from './json.column.js';
 import { TimestampColumn } from './timestamp.column.js';
 
 /** A finished `ctx.step(name, fn)`: its result is returned instead of running `fn` again. */
@@ -11,7 +12,7 @@ export class ManagedJobStepEntity {
   @PrimaryColumn({ type: 'varchar', length: 255, primaryKeyConstraintName: 'pk_managed_job_steps' })
   name!: string;
 
-  @Column({ type: 'jsonb', nullable: true })
+  @JsonColumn({ nullable: true })
   result!: unknown;
 
   @TimestampColumn({ name: 'completed_at' })

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { JobStatus } from '../enums/job-status.enum.js';
+import { JsonColumn } from './json.column.js';
 import { TimestampColumn } from './timestamp.column.js';
 
 /**
@@ -38,15 +39,15 @@ export class ManagedJobEntity<P = unknown, R = unknown> {
   @Column({ type: 'integer', default: 0 })
   priority!: number;
 
-  @Column({ type: 'jsonb', nullable: true })
+  @JsonColumn({ nullable: true })
   payload!: P;
 
   /** The checkpoint written by `ctx.saveState()`; kept across retries. */
-  @Column({ type: 'jsonb', nullable: true })
+  @JsonColumn({ nullable: true })
   state!: Record<string, unknown> | null;
 
   /** What `handle()` returned. */
-  @Column({ type: 'jsonb', nullable: true })
+  @JsonColumn({ nullable: true })
   result!: R | null;
 
   @Column({ name: 'progress_percentage', type: 'smallint', default: 0 })

