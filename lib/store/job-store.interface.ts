@@ -7,7 +7,7 @@ import type { JobStatus } from '../enums/job-status.enum.js';
  * The store, narrowed by capability: the queue (`QueueStore`), job files (`FileStore`), pruning
  * (`MaintenanceStore`), wake-ups and job events between processes (`Notifier`) and the cluster
  * lock (`ClusterLock`). Each dialect implements each part in its own file (`postgres/`,
- * `sqlite/`); `createJobStore` composes them into one `JobStore`. What differs between dialects
+ * `sqlite/`, `mysql/` for MySQL and MariaDB); `createJobStore` composes them into one `JobStore`. What differs between dialects
  * and matters to callers is said by `capabilities`, never by the dialect's name.
  */
 
@@ -215,6 +215,6 @@ export interface StoreLifecycle {
 /** The whole store, as the module provides it. */
 export interface JobStore extends QueueStore, FileStore, MaintenanceStore, Notifier, ClusterLock, StoreLifecycle {
   /** For messages and logs only: branch on `capabilities`, not on the dialect. */
-  readonly dialect: 'postgres' | 'sqlite';
+  readonly dialect: 'postgres' | 'sqlite' | 'mysql';
   readonly capabilities: StoreCapabilities;
 }

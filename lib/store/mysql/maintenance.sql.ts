@@ -1,0 +1,30 @@
+/** Pruning finished jobs (MySQL/MariaDB). */
+import { NOW, placeholders, type Sql } from './common.sql.js';
+
+const OLDER_THAN_DAYS = `finished_at < ${NOW} - INTERVAL ? DAY`;
+
+export function prunableJobs(olderThanDays: number, limit: number): Sql {
+  return {
+    text: `SELECT job_id FROM managed_jobs WHERE status IN ('completed', 'failed', 'stopped') AND ${OLDER_THAN_DAYS} ORDER BY finished_at LIMIT ?`,
+    values: [olderThanDays, limit],
+  };
+}
+
+/** The ones of `jobIds` still finished more than `olderThanDays` ago, locked for the delete. */
+export function lockPrunable(jobIds: string[], olderThanDays: number): Sql {
+  return {
+    text: `SELECT job_id FROM managed_jobs WHERE job_id IN (${placeholders(jobIds.length)})
+      AND status IN ('completed', 'failed', 'stopped') AND ${OLDER_THAN_DAYS} FOR UPDATE`,
+    values: [...jobIds, olderThanDays],
+  };
+}
+
+/** Their files and steps cascade. */
+export function deleteJobs(jobIds: string[]): Sql {
+  return { text: `DELETE FROM managed_jobs WHERE job_id IN (${placeholders(jobIds.length)})`, values: jobIds };
+}
+
+/** The ledger has no foreign key (a lookup per run on the hot path): its rows go with their job here. */
+export function deleteAttempts(jobIds: string[]): Sql {
+  return { text: `DELETE FROM managed_job_attempts WHERE job_id IN (${placeholders(jobIds.length)})`, values: jobIds };
+}

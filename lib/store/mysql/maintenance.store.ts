@@ -1,0 +1,22 @@
+import type { MaintenanceStore } from '../job-store.interface.js';
+import { deleteAttempts, deleteJobs, lockPrunable, prunableJobs } from './maintenance.sql.js';
+import type { MysqlConnection } from './mysql.connection.js';
+
+export class MysqlMaintenanceStore implements MaintenanceStore {
+  constructor(private readonly db: MysqlConnection) {}
+
+  async prunableJobs(olderThanDays: number, limit: number): Promise<string[]> {
+    return (await this.db.query(prunableJobs(olderThanDays, limit))).map((r) => r.job_id);
+  }
+
+  /** One transaction: lock the ones still prunable (a job retried in between is kept), delete them and their ledger. */
+  async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
+    if (!jobIds.length) return 0;
+    return this.db.transaction(async (tx) => {
+      const ids: string[] = (await tx.query(lockPrunable(jobIds, olderThanDays))).map((r) => r.job_id);
+      if (!ids.length) return 0;
+      await tx.run(deleteAttempts(ids));
+      return tx.run(deleteJobs(ids));
+    });
+  }
+}
