@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { JOB_STORE, MOUNTED_PARTS, RESOLVED_OPTIONS } from './managed-jobs.constants.js';
-import { SQLITE_EVENTS_IN_PROCESS } from './managed-jobs.messages.js';
+import { EVENTS_IN_PROCESS } from './managed-jobs.messages.js';
 import type { MountedParts, ResolvedOptions } from './managed-jobs.options.js';
 import type { JobStore } from './store/job-store.interface.js';
 import { GATEWAY_STATE } from './gateway/gateway.constants.js';
@@ -36,17 +36,17 @@ export class ManagedJobsStartup implements OnApplicationBootstrap {
     const controller = this.mounted.controller ? `on (/${o.http.path})` : 'off';
     const schedule = await this.scheduler.state;
     this.logger.log(`nestjs-managed-jobs on ${this.store.dialect}: worker ${worker}, gateway ${gateway}, controller ${controller}, schedule ${schedule}.`);
-    this.warnSqliteProcesses();
+    this.warnEventsInProcess();
   }
 
-  private warnSqliteProcesses(): void {
-    if (this.store.dialect !== 'sqlite' || !this.options.broadcasting.enabled) return;
+  private warnEventsInProcess(): void {
+    if (this.store.capabilities.crossProcessEvents || !this.options.broadcasting.enabled) return;
     const why = !this.options.worker.enabled
       ? 'this process runs no worker (worker.enabled: false), so its jobs run in another process'
       : !this.mounted.gateway
         ? 'this process runs jobs without a gateway (gateway: false), as a worker-only process does'
         : null;
     if (!why) return;
-    this.logger.warn(SQLITE_EVENTS_IN_PROCESS(why));
+    this.logger.warn(EVENTS_IN_PROCESS(this.store.dialect === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB', why));
   }
 }

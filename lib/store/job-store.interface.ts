@@ -215,6 +215,6 @@ export interface StoreLifecycle {
 /** The whole store, as the module provides it. */
 export interface JobStore extends QueueStore, FileStore, MaintenanceStore, Notifier, ClusterLock, StoreLifecycle {
   /** For messages and logs only: branch on `capabilities`, not on the dialect. */
-  readonly dialect: 'postgres' | 'sqlite' | 'mysql';
+  readonly dialect: 'postgres' | 'sqlite' | 'mysql' | 'mariadb';
   readonly capabilities: StoreCapabilities;
 }

@@ -3,11 +3,15 @@ import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js'
 import { MIGRATIONS_NOT_RUN } from '../managed-jobs.messages.js';
 import { SCHEMA_PROBE } from './schema-probe.sql.js';
 
-/** SQLite says "no such table: x"; PostgreSQL raises 42P01 `relation "x" does not exist`. */
+/**
+ * SQLite says "no such table: x"; PostgreSQL raises 42P01 `relation "x" does not exist`; MySQL and
+ * MariaDB ER_NO_SUCH_TABLE `Table 'db.x' doesn't exist`.
+ */
 function missingTable(error: unknown): string | null {
   const e = error as { code?: string; message?: string; driverError?: { code?: string } } | null;
   const message = String(e?.message ?? '');
-  if (/no such table/i.test(message) || e?.code === '42P01' || e?.driverError?.code === '42P01') return message;
+  const code = e?.code ?? e?.driverError?.code;
+  if (/no such table/i.test(message) || code === '42P01' || code === 'ER_NO_SUCH_TABLE') return message;
   return null;
 }
 

@@ -101,7 +101,7 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
   afterEach(async () => db.drop());
 
   it('fails the boot with the fix when the migrations have not run, instead of polling a missing table', async () => {
-    const type = dialect === 'sqlite' ? 'better-sqlite3' : 'postgres';
+    const type = db.typeorm.type;
     const moduleRef = Test.createTestingModule({
       imports: [TypeOrmModule.forRoot({ ...db.typeorm, autoLoadEntities: true } as any), ManagedJobsModule.forRoot({ storage: storage() })],
     });
@@ -114,10 +114,10 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
     );
     expect(failure).toBeInstanceOf(ManagedJobsConfigurationError);
     expect(failure!.message).toContain(`migrations: managedJobsMigrations('${type}') and migrationsRun: true`);
-    expect(failure!.message).toMatch(dialect === 'sqlite' ? /no such table/ : /does not exist/);
+    expect(failure!.message).toMatch({ sqlite: /no such table/, postgres: /does not exist/, mariadb: /doesn't exist/ }[dialect]);
   });
 
-  it('logs one line saying what runs, and on SQLite warns once that events stay in-process when the worker is elsewhere', async () => {
+  it('logs one line saying what runs, and without an event relay (SQLite, MariaDB) warns once that events stay in-process when the worker is elsewhere', async () => {
     const logger = new CapturingLogger();
     const web = await createTestApp(db, {
       options: { storage: storage(), worker: { enabled: false }, http: { enabled: true }, schedule: { enabled: false } },
@@ -130,8 +130,9 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
       `log: [ManagedJobs] nestjs-managed-jobs on ${dialect}: worker off, gateway on (/managed-jobs), controller on (/jobs), schedule off (schedule.enabled is false).`,
     ]);
     const warnings = ours.filter((l) => l.includes('stay in the process that ran the job'));
-    expect(warnings).toHaveLength(dialect === 'sqlite' ? 1 : 0);
-    if (dialect === 'sqlite') expect(warnings[0]).toMatch(/^warn: .*worker.enabled: false/);
+    // Only PostgreSQL relays job events between processes.
+    expect(warnings).toHaveLength(dialect === 'postgres' ? 0 : 1);
+    if (dialect !== 'postgres') expect(warnings[0]).toMatch(/^warn: .*worker.enabled: false/);
 
     const worker = new CapturingLogger();
     const app = await createTestApp(db, { migrate: false, options: { storage: storage(), worker: { concurrency: 3, queues: ['a', 'b'] } }, app: { logger: worker } });

@@ -5,12 +5,12 @@ import { createTestDatabase, waitFor, type TestDatabase } from '../support/datab
 import { createTestApp } from '../support/app.js';
 import { allJobs, CountedJob, LongJob, Probe, userA } from '../fixtures/jobs.js';
 
-describe('two worker apps on one PostgreSQL database', () => {
+describe.each(['postgres', 'mariadb'] as const)('two worker apps on one %s database', (dialect) => {
   let db: TestDatabase;
   let apps: INestApplication[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('postgres');
+    db = await createTestDatabase(dialect);
     for (let i = 0; i < 2; i++) {
       apps.push(await createTestApp(db, { providers: allJobs, options: { worker: { concurrency: 5, id: `app-${i}` } } }));
     }
@@ -43,8 +43,8 @@ describe('two worker apps on one PostgreSQL database', () => {
   });
 });
 
-describe.each(['postgres', 'sqlite'] as const)('wake-ups across processes on %s', (dialect) => {
-  it('a worker with a one-minute poll starts a job dispatched by a web-only app at once (NOTIFY / data_version)', async () => {
+describe.each(['postgres', 'sqlite', 'mariadb'] as const)('wake-ups across processes on %s', (dialect) => {
+  it('a worker with a one-minute poll starts a job dispatched by a web-only app at once (NOTIFY / data_version / wake-up poll)', async () => {
     const db = await createTestDatabase(dialect);
     const worker = await createTestApp(db, { providers: allJobs, options: { worker: { pollIntervalMs: 60_000 } } });
     const web = await createTestApp(db, { providers: allJobs, migrate: false, options: { worker: { enabled: false } } });
@@ -67,7 +67,7 @@ describe('shutting an app down mid-job', () => {
   let db: TestDatabase;
   afterAll(async () => db.drop());
 
-  it.each(['sqlite', 'postgres'] as const)('hands the job back on %s, and a later worker completes it', async (dialect) => {
+  it.each(['sqlite', 'postgres', 'mariadb'] as const)('hands the job back on %s, and a later worker completes it', async (dialect) => {
     db = await createTestDatabase(dialect);
     const first = await createTestApp(db, { providers: allJobs, options: { worker: { shutdownTimeoutMs: 300, id: 'first' } } });
     const runner = first.get(JobRunnerService);

@@ -15,7 +15,7 @@ export function mysqlStoreParts(dataSource: DataSource, preparedStatements: bool
   const db = new MysqlConnection(dataSource, preparedStatements);
   const notifier = new MysqlNotifier(db);
   return {
-    dialect: 'mysql',
+    dialect: dataSource.options.type === 'mariadb' ? 'mariadb' : 'mysql',
     capabilities: { crossProcessEvents: false, overlappingStatements: true },
     queue: new MysqlQueueStore(db),
     files: new MysqlFileStore(db),
