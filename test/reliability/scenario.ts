@@ -26,12 +26,12 @@ export async function openScenario(db: TestDatabase, worker: WorkerEnv = {}): Pr
   const library = buildLibrary();
   const app = await createTestApp(db, { providers: [WorkJob, UnsafeWorkJob], options: { worker: { enabled: false } } });
   const ds = app.get(DataSource);
-  await ds.query(db.dialect === 'postgres' ? EFFECTS_TABLE.postgres : EFFECTS_TABLE.sqlite);
+  await ds.query(EFFECTS_TABLE[db.dialect]);
   const t = db.typeorm as any;
   const dbEnv: WorkerEnv =
-    db.dialect === 'postgres'
-      ? { NMJ_DB_TYPE: 'postgres', NMJ_DB_HOST: t.host, NMJ_DB_PORT: t.port, NMJ_DB_USER: t.username, NMJ_DB_PASSWORD: t.password, NMJ_DB_NAME: t.database }
-      : { NMJ_DB_TYPE: 'better-sqlite3', NMJ_DB_FILE: t.database };
+    db.dialect === 'sqlite'
+      ? { NMJ_DB_TYPE: 'better-sqlite3', NMJ_DB_FILE: t.database }
+      : { NMJ_DB_TYPE: t.type, NMJ_DB_HOST: t.host, NMJ_DB_PORT: t.port, NMJ_DB_USER: t.username, NMJ_DB_PASSWORD: t.password, NMJ_DB_NAME: t.database };
   return {
     db,
     app,

@@ -106,8 +106,20 @@ function readConfig(env) {
       // The pool connects lazily; when the server restarts, failed queries are retried by the worker.
       connectTimeoutMS: int('NMJ_DB_CONNECT_TIMEOUT_MS', 5000),
     };
+  } else if (type === 'mariadb' || type === 'mysql') {
+    database = {
+      type,
+      host: env.NMJ_DB_HOST ?? '127.0.0.1',
+      port: int('NMJ_DB_PORT', 3306),
+      username: env.NMJ_DB_USER,
+      password: env.NMJ_DB_PASSWORD,
+      database: env.NMJ_DB_NAME,
+      timezone: 'Z',
+      poolSize: int('NMJ_DB_POOL_MAX', int('NMJ_CONCURRENCY', 10) + 4),
+      connectTimeout: int('NMJ_DB_CONNECT_TIMEOUT_MS', 5000),
+    };
   } else {
-    console.error(`[worker] NMJ_DB_TYPE must be 'postgres' or 'better-sqlite3'; got "${type}".`);
+    console.error(`[worker] NMJ_DB_TYPE must be 'postgres', 'mariadb', 'mysql' or 'better-sqlite3'; got "${type}".`);
     process.exit(2);
   }
   const worker = {

@@ -105,6 +105,11 @@ async function openEffects(config) {
     insert = (row) =>
       pool.query('INSERT INTO job_effects (job_id, fence, attempt, worker, phase) VALUES ($1, $2, $3, $4, $5)', row);
     close = () => pool.end();
+  } else if (database.type === 'mariadb' || database.type === 'mysql') {
+    const { default: mysql } = await import('mysql2/promise');
+    const pool = mysql.createPool({ host: database.host, port: database.port, user: database.username, password: database.password, database: database.database, connectionLimit: 2 });
+    insert = (row) => pool.execute('INSERT INTO job_effects (job_id, fence, attempt, worker, phase) VALUES (?, ?, ?, ?, ?)', row);
+    close = () => pool.end();
   } else {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(database.database, { timeout: 5000 });

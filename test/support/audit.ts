@@ -180,6 +180,8 @@ export function expectCleanAudit(report: AuditReport): void {
 export const EFFECTS_TABLE = {
   postgres: `CREATE TABLE job_effects (id bigserial PRIMARY KEY, job_id uuid NOT NULL, fence int NOT NULL, attempt int NOT NULL,
     worker text NOT NULL, phase text NOT NULL, at timestamp(3) NOT NULL DEFAULT timezone('UTC', now()))`,
+  mariadb: `CREATE TABLE job_effects (id bigint AUTO_INCREMENT PRIMARY KEY, job_id varchar(36) NOT NULL, fence int NOT NULL,
+    attempt int NOT NULL, worker varchar(255) NOT NULL, phase varchar(16) NOT NULL, at datetime(3) NOT NULL DEFAULT (UTC_TIMESTAMP(3)))`,
   sqlite: `CREATE TABLE job_effects (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, fence INTEGER NOT NULL,
     attempt INTEGER NOT NULL, worker TEXT NOT NULL, phase TEXT NOT NULL, at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')))`,
 };
