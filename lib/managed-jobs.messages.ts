@@ -41,3 +41,9 @@ export const INVALID_STATUS_FILTER = (got: string[], known: string[]) => `Unknow
 export const TOO_MANY_ACTIVE_JOBS = (max: number) => `You already have ${max} jobs pending or running; wait for some to finish.`;
 export const INVALID_JOB_VALUE = (what: string, violations: Array<{ constraints: Record<string, string> }>) =>
   `The job's ${what} cannot be stored: ${violations.flatMap((v) => Object.values(v.constraints)).slice(0, 3).join('; ')}.`;
+export const INVALID_SCHEDULE = (name: string, reason: string) => `Schedule ${JSON.stringify(name)} is invalid: ${reason}`;
+export const SCHEDULE_NOT_FOUND = (name: string) => `No schedule is named ${JSON.stringify(name)}.`;
+export const SCHEDULE_TICK_FAILED = (message: string) => `The schedule ticker failed to read or fire schedules: ${message}`;
+export const SCHEDULE_FIRE_FAILED = (name: string, message: string) => `Schedule ${JSON.stringify(name)} could not dispatch its job: ${message}`;
+export const SCHEDULE_UNDECLARED = (name: string) =>
+  `Schedule ${JSON.stringify(name)} was declared in code and no longer is; it was removed.`;
