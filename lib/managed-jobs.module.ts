@@ -21,6 +21,8 @@ import { ManagedJobFilesService } from './files/managed-job-files.service.js';
 import { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
 import { ManagedJobsScheduler } from './maintenance/managed-jobs.scheduler.js';
 import { managedJobsHttpParts } from './http/managed-jobs-http.parts.js';
+import { managedSchedulesProviders } from './schedules/managed-schedules.providers.js';
+import { ManagedSchedulesService } from './schedules/managed-schedules.service.js';
 
 type Extras = typeof OPTIONS_TYPE;
 
@@ -73,6 +75,7 @@ export class ManagedJobsModule extends ConfigurableModuleClass {
       ManagedJobFilesService,
       ManagedJobsMaintenanceService,
       ManagedJobsScheduler,
+      ...managedSchedulesProviders(dataSource),
     ];
     const http = extras.controller ? managedJobsHttpParts() : { controllers: [], providers: [] };
     return {
@@ -81,7 +84,7 @@ export class ManagedJobsModule extends ConfigurableModuleClass {
       imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
       controllers: [...(definition.controllers ?? []), ...http.controllers],
       providers: [...(definition.providers ?? []), ...providers, ...http.providers],
-      exports: [JobRunnerService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
+      exports: [JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher, JobRegistry, JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER],
     };
   }
 }
