@@ -38,4 +38,12 @@ export class DeclaredTickJob implements ManagedJobHandler {
   }
 }
 
+/** The same job in a later version of the code, without its schedule. */
+@ManagedJob({ name: 'declared-tick' })
+export class UndeclaredTickJob implements ManagedJobHandler {
+  async handle() {
+    return null;
+  }
+}
+
 export const scheduleJobs = [ScheduleProbe, TickJob, SlowTickJob];
