@@ -3,6 +3,8 @@ import { UNSUPPORTED_DATABASE } from '../managed-jobs.messages.js';
 import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
 import { ManagedJobsPostgresInit1763800000000 } from './postgres.migrations.js';
 import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
+import { ManagedJobsPostgresSchedules1764400000000 } from './postgres-schedules.migration.js';
+import { ManagedJobsSqliteSchedules1764400000000 } from './sqlite-schedules.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -13,10 +15,10 @@ type MigrationClass = new () => MigrationInterface;
 export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
-      return [ManagedJobsPostgresInit1763800000000];
+      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000];
     case 'better-sqlite3':
     case 'sqlite':
-      return [ManagedJobsSqliteInit1763800000000];
+      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
   }

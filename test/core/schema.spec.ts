@@ -9,7 +9,7 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
     try {
       await ds.initialize();
       const ran = await ds.runMigrations();
-      expect(ran).toHaveLength(1);
+      expect(ran).toHaveLength(managedJobsMigrations(db.typeorm.type).length);
       const pending = await ds.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
@@ -17,9 +17,9 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
         dialect === 'postgres'
           ? (await ds.query(`SELECT indexname AS name FROM pg_indexes WHERE tablename LIKE 'managed_job%'`)).map((r: any) => r.name)
           : (await ds.query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'managed_job%'`)).map((r: any) => r.name);
-      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry']));
+      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry', 'idx_managed_job_schedules_due']));
 
-      await ds.undoLastMigration();
+      for (let i = 0; i < ran.length; i++) await ds.undoLastMigration();
       const tables: string[] =
         dialect === 'postgres'
           ? (await ds.query(`SELECT tablename AS name FROM pg_tables WHERE tablename LIKE 'managed_job%'`)).map((r: any) => r.name)
