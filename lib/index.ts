@@ -34,6 +34,7 @@ export {
   ManagedJobFileEntity,
   ManagedJobStepEntity,
   ManagedJobAttemptEntity,
+  ManagedJobScheduleEntity,
   managedJobsEntities,
   type AttemptOutcome,
 } from './entities/index.js';
@@ -56,5 +57,14 @@ export { LocalStorageDriver, UnsafeFilePathError } from './storage/local-storage
 export { InvalidFileNameError } from './storage/file-names.js';
 export { ManagedJobFilesService, type OpenedJobFile } from './files/managed-job-files.service.js';
 export { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
+export { ManagedSchedulesService } from './schedules/managed-schedules.service.js';
+export type {
+  JobScheduleOptions,
+  ScheduleDefinition,
+  ScheduleRecord,
+  ScheduleCatchUp,
+  ScheduleOverlap,
+} from './interfaces/schedule-options.interface.js';
+export { InvalidScheduleError, ScheduleNotFoundError } from './errors/schedule.errors.js';
 export type { JobResponse, JobFileResponse } from './http/job-responses.js';
 export { ManagedJobsExceptionFilter } from './http/managed-jobs-exception.filter.js';

@@ -56,3 +56,9 @@ export const EVENTS_IN_PROCESS = (database: string, why: string) =>
   `${database}: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL to relay events between processes, or run the worker in the web process.`;
 export const SCHEDULE_PACKAGE_MISSING = () =>
   `'@nestjs/schedule' is not installed, so the daily file expiry does not run. Install @nestjs/schedule and cron and import ScheduleModule.forRoot(), or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
+export const INVALID_SCHEDULE = (name: string, reason: string) => `Schedule ${JSON.stringify(name)} is invalid: ${reason}`;
+export const SCHEDULE_NOT_FOUND = (name: string) => `No schedule is named ${JSON.stringify(name)}.`;
+export const SCHEDULE_TICK_FAILED = (message: string) => `The schedule ticker failed to read or fire schedules: ${message}`;
+export const SCHEDULE_FIRE_FAILED = (name: string, message: string) => `Schedule ${JSON.stringify(name)} could not dispatch its job: ${message}`;
+export const SCHEDULE_UNDECLARED = (name: string) =>
+  `Schedule ${JSON.stringify(name)} was declared in code and no longer is; it was removed.`;

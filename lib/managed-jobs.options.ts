@@ -55,6 +55,7 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
     storage: { root: resolve(options.storage?.root ?? './storage/managed-jobs'), driver: options.storage?.driver },
     progressIntervalMs: options.progressIntervalMs ?? 150,
     retentionDays: options.retentionDays ?? null,
+    schedules: options.schedules ?? [],
     broadcasting: {
       enabled: options.broadcasting?.enabled ?? true,
       namespace: options.broadcasting?.namespace ?? '/managed-jobs',

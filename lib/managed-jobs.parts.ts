@@ -22,6 +22,8 @@ import { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-mainte
 import { ManagedJobsScheduler } from './maintenance/managed-jobs.scheduler.js';
 import { managedJobsHttpParts } from './http/managed-jobs-http.parts.js';
 import { ManagedJobsStartup } from './managed-jobs.startup.js';
+import { managedSchedulesProviders } from './schedules/managed-schedules.providers.js';
+import { ManagedSchedulesService } from './schedules/managed-schedules.service.js';
 
 /**
  * Applied by `setExtras` to what `forRoot` and `forRootAsync` build, so both follow one rule:
@@ -74,6 +76,7 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
     ManagedJobFilesService,
     ManagedJobsMaintenanceService,
     ManagedJobsScheduler,
+    ...managedSchedulesProviders(dataSource),
     ManagedJobsStartup,
   ];
   const http = mounted.controller ? managedJobsHttpParts() : { controllers: [], providers: [] };
@@ -83,6 +86,6 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
     imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
     controllers: [...(definition.controllers ?? []), ...http.controllers],
     providers: [...(definition.providers ?? []), ...providers, ...http.providers],
-    exports: [JobRunnerService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher],
+    exports: [JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher],
   };
 }

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { JobScheduleOptions } from './schedule-options.interface.js';
 
 /** What `@ManagedJob()` declares about a job. */
 export interface ManagedJobOptions {
@@ -26,4 +27,9 @@ export interface ManagedJobOptions {
   http?: boolean;
   /** Default priority for its dispatches; higher runs first. @default 0 */
   priority?: number;
+  /**
+   * Run this job on a cron, stored in the database and fired once per occurrence across every
+   * process (see `ManagedSchedulesService`). Created or updated at boot. @default none
+   */
+  schedule?: JobScheduleOptions;
 }

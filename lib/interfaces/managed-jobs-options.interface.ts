@@ -2,6 +2,7 @@ import type { CanActivate, NestInterceptor, Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { JobOwnerLike } from './job-owner.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import type { ScheduleDefinition } from './schedule-options.interface.js';
 
 export interface WorkerOptions {
   /** Run a worker in this process. Turn off in web-only processes. @default true */
@@ -115,6 +116,11 @@ export interface ManagedJobsModuleOptions {
   broadcasting?: BroadcastingOptions;
   schedule?: ScheduleOptions;
   http?: HttpOptions;
+  /**
+   * Durable cron schedules declared in code, created or updated at boot (a bad cron or time zone
+   * fails the boot). See `ManagedSchedulesService` for schedules made at run time. @default []
+   */
+  schedules?: ScheduleDefinition[];
 }
 
 /** What must be known to build the providers, outside the (possibly async) options factory. */

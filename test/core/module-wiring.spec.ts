@@ -8,6 +8,7 @@ import {
   ManagedJobFilesService,
   ManagedJobsConfigurationError,
   ManagedJobsMaintenanceService,
+  ManagedSchedulesService,
   ManagedJobsModule,
   managedJobsMigrations,
 } from '../../lib/index.js';
@@ -90,7 +91,7 @@ describe('module wiring: one rule for forRoot and forRootAsync', () => {
 
   it('exports the public services only, not its internal tokens', () => {
     for (const definition of [ManagedJobsModule.forRoot({}), ManagedJobsModule.forRootAsync({ useFactory: () => ({}) })]) {
-      expect(definition.exports).toEqual([JobRunnerService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher]);
+      expect(definition.exports).toEqual([JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher]);
     }
   });
 });

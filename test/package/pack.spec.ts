@@ -37,7 +37,8 @@ describe('the packed package', () => {
       import { TypeOrmModule } from '@nestjs/typeorm';
       import * as lib from 'nestjs-managed-jobs';
       const names = ['ManagedJobsModule', 'ManagedJob', 'JobRunnerService', 'JobStatus', 'ManagedJobEvents', 'ManagedJobEntity',
-        'ManagedJobFileEntity', 'managedJobsMigrations', 'InvalidJobPayloadError', 'UnknownJobError', 'JobNotFoundError'];
+        'ManagedJobFileEntity', 'managedJobsMigrations', 'InvalidJobPayloadError', 'UnknownJobError', 'JobNotFoundError',
+        'ManagedSchedulesService', 'InvalidScheduleError', 'ManagedJobScheduleEntity'];
       const missing = names.filter((n) => !(n in lib));
       if (missing.length) throw new Error('missing exports: ' + missing.join(', '));
       class Hello { handle(ctx) { return 'hi ' + ctx.payload.name; } }
