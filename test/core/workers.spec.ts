@@ -53,7 +53,9 @@ describe.each(['postgres', 'sqlite', 'mariadb'] as const)('wake-ups across proce
       const dispatchedAt = Date.now();
       const job = await web.get(JobRunnerService).dispatch(CountedJob, {}, { owner: userA });
       await waitFor(() => worker.get(Probe).runsOf(job.jobId).length === 1, { timeoutMs: 5000 });
-      expect(worker.get(Probe).runsOf(job.jobId)[0].at - dispatchedAt).toBeLessThan(1000);
+      const latencyMs = worker.get(Probe).runsOf(job.jobId)[0].at - dispatchedAt;
+      process.stderr.write(`\n[wake-up] ${dialect}: started ${latencyMs} ms after dispatch by another app\n`);
+      expect(latencyMs).toBeLessThan(1000);
       expect(web.get(Probe).runs).toHaveLength(0);
     } finally {
       await web.close();
