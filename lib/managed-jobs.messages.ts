@@ -30,3 +30,20 @@ export const SCHEDULER_MISSING = () =>
   `ScheduleModule.forRoot() is not imported, so the daily file expiry does not run. Import it in your app module, or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
 export const CRON_MISSING = () =>
   `The 'cron' package (a dependency of @nestjs/schedule) cannot be loaded from nestjs-managed-jobs, so the daily file expiry does not run. Add 'cron' to your dependencies.`;
+
+// The worker (lib/worker/*): log lines.
+export const WORKER_WITHOUT_JOBS = () => 'The worker is enabled but no @ManagedJob() provider was found; it will not claim jobs.';
+export const LISTEN_FAILED = (channel: string, reason: string) => `Could not LISTEN on ${channel}: ${reason}; polling only.`;
+export const CLAIM_FAILED = (reason: string) => `Claiming jobs failed: ${reason}`;
+export const JOB_LOST = (jobId: string) => `Job ${jobId} is no longer owned by this worker.`;
+export const JOB_REASSIGNED = (jobId: string) => `Job ${jobId} was reassigned or reaped while this worker ran it.`;
+export const RESULT_NOT_SERIALISABLE = (reason: string) => `The job's result is not JSON-serialisable: ${reason}`;
+export const OUTCOME_NOT_RECORDED = (jobId: string, reason: string) => `Could not record the outcome of job ${jobId}: ${reason}`;
+export const FAILED_HOOK_THREW = (jobId: string, reason: string) => `failed() of job ${jobId} threw: ${reason}`;
+export const HANDED_BACK = (count: number) => `Handed ${count} unfinished job(s) back to the queue.`;
+export const HAND_BACK_FAILED = (reason: string) => `Could not hand jobs back (${reason}); they return when their lease runs out.`;
+export const LEASE_RENEWAL_FAILED = (reason: string) => `Renewing leases failed: ${reason}`;
+export const LEASE_KEEPER_ON_LOOP = (reason: string) =>
+  `Leases are renewed on the event loop (${reason}): a handler that blocks it for longer than worker.leaseMs can be run twice.`;
+export const REQUEUED_LOST = (count: number) => `Re-queued ${count} job(s) of a lost worker.`;
+export const REAP_FAILED = (reason: string) => `Reaping expired leases failed: ${reason}`;

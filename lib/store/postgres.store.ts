@@ -14,6 +14,7 @@ import type {
   ListFilter,
   NewFile,
   NewJob,
+  LeaseRenewalTarget,
   ReapResult,
   RunRef,
   ScopeFilter,
@@ -131,6 +132,16 @@ export class PostgresJobStore implements JobStore {
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
     const rows = await this.query(sql.renewLeases(runs, workerId, leaseMs));
     return rows.map((r) => ({ jobId: r.job_id, fence: Number(r.fence) }));
+  }
+
+  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+    return {
+      driver: 'pg',
+      driverModule: this.driver.postgres,
+      connection: this.connectionOptions('nestjs-managed-jobs lease keeper') as Record<string, unknown>,
+      statement: sql.renewLeases([run], workerId, leaseMs),
+      batch: true,
+    };
   }
 
   async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
@@ -347,7 +358,7 @@ export class PostgresJobStore implements JobStore {
     await connect();
   }
 
-  private connectionOptions(): pg.ClientConfig {
+  private connectionOptions(applicationName = 'nestjs-managed-jobs listener'): pg.ClientConfig {
     const o: any = this.dataSource.options;
     return {
       connectionString: o.url,
@@ -357,7 +368,7 @@ export class PostgresJobStore implements JobStore {
       password: o.password,
       database: o.database,
       ssl: o.ssl,
-      application_name: 'nestjs-managed-jobs listener',
+      application_name: applicationName,
       ...(o.extra ?? {}),
     };
   }

@@ -14,6 +14,7 @@ import type {
   ListFilter,
   NewFile,
   NewJob,
+  LeaseRenewalTarget,
   ReapResult,
   RunRef,
   ScopeFilter,
@@ -45,6 +46,7 @@ const heldLocks = new Set<string>();
 export class SqliteJobStore implements JobStore {
   readonly dialect = 'sqlite' as const;
   private readonly db: BetterSqlite3.Database;
+  private readonly Database: typeof BetterSqlite3;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private versionTimer?: NodeJS.Timeout;
 
@@ -52,7 +54,7 @@ export class SqliteJobStore implements JobStore {
     const driver = dataSource.driver as any;
     const file: string = driver.databaseConnection?.name ?? (dataSource.options as any).database;
     if (!file || file === ':memory:' || driver.databaseConnection?.memory) throw new ManagedJobsConfigurationError(SQLITE_MEMORY());
-    const Database = driver.sqlite as typeof BetterSqlite3;
+    const Database = (this.Database = driver.sqlite as typeof BetterSqlite3);
     this.db = new Database(file, { timeout: 10 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -160,6 +162,17 @@ export class SqliteJobStore implements JobStore {
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
     const renew = this.stmt(sql.RENEW_LEASE);
     return this.write(() => runs.filter((r) => renew.run(leaseMs, r.jobId, r.fence, workerId).changes > 0));
+  }
+
+  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+    return {
+      driver: 'better-sqlite3',
+      driverModule: this.Database,
+      connection: { file: this.db.name },
+      // The parameters of `renewLeases` above, for one run.
+      statement: { text: sql.RENEW_LEASE, values: [leaseMs, run.jobId, run.fence, workerId] },
+      batch: false,
+    };
   }
 
   async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
