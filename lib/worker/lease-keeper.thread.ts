@@ -8,15 +8,16 @@
  * and the database driver, by the absolute path the main thread resolved (workerData.driverPath),
  * so the thread uses the application's copy of `pg` / `better-sqlite3`.
  *
- * Protocol (lease-keeper.ts is the other side). In: `{ hold: [ids, fences] }` when runs start,
- * `{ drop: [ids, fences] }` when they ended, `{ close: true }` at shutdown (the thread closes its
- * connection and exits). Out: `{ lost: [ids, fences] }`, runs whose renewal found the job no longer
+ * Protocol (lease-keeper.ts is the other side). In: `{ hold: [ids, fences], drop: [ids, fences] }`
+ * when runs start (with those that ended since the last message), `{ close: true }` at shutdown
+ * (the thread closes its connection and exits). A run no longer owned leaves `held` by itself.
+ * Out: `{ lost: [ids, fences] }`, runs whose renewal found the job no longer
  * theirs (stopped, reaped, reassigned); `{ warn: message }` when a renewal failed.
  */
 export const LEASE_KEEPER_THREAD = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { driver, driverPath, connection, statement, marker, intervalMs } = workerData;
+const { driver, driverPath, connection, statement, marker, intervalMs, timeoutMs } = workerData;
 // Loaded now: a driver that cannot load here fails the thread at once (the keeper then renews on the loop).
 const Driver = require(driverPath);
 
@@ -36,7 +37,7 @@ let renewing = null;
 let closing = false;
 
 async function connectPg() {
-  const client = new Driver.Client(connection);
+  const client = new Driver.Client({ connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, ...connection });
   client.on('error', () => {
     if (db === client) db = null;
   });
@@ -53,7 +54,7 @@ async function connectPg() {
 }
 
 function openSqlite() {
-  const conn = new Driver(connection.file, { timeout: 5000 });
+  const conn = new Driver(connection.file, { timeout: timeoutMs });
   try {
     conn.pragma('journal_mode = WAL');
   } catch {}
@@ -104,13 +105,15 @@ function disconnect() {
 const timer = setInterval(tick, intervalMs);
 
 parentPort.on('message', async (message) => {
+  if (message.drop) {
+    const [ids, fences] = message.drop;
+    for (let i = 0; i < ids.length; i++) if (held.get(ids[i]) === fences[i]) held.delete(ids[i]);
+  }
   if (message.hold) {
     const [ids, fences] = message.hold;
     for (let i = 0; i < ids.length; i++) held.set(ids[i], fences[i]);
-  } else if (message.drop) {
-    const [ids, fences] = message.drop;
-    for (let i = 0; i < ids.length; i++) if (held.get(ids[i]) === fences[i]) held.delete(ids[i]);
-  } else if (message.close) {
+  }
+  if (message.close) {
     closing = true;
     clearInterval(timer);
     held.clear();

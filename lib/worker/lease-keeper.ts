@@ -7,7 +7,7 @@
  * jobs as before. A frozen process (SIGSTOP) freezes the thread too.
  *
  * The main thread tells the thread which runs it holds (`hold`: once per claimed batch, before any
- * handler of it runs) and which ended (`release`: batched into one message per turn of the loop).
+ * handler of it runs) and which ended (`release`: sent along with the next `hold`).
  * The thread renews them every `heartbeatIntervalMs` with one statement (the store's renew builder,
  * see `JobStore.leaseRenewal`) and reports the runs no longer owned (stopped elsewhere, reaped),
  * whose ctx the worker aborts, so a stop requested in another process is seen within a heartbeat.
@@ -47,8 +47,8 @@ export class LeaseKeeper {
   private thread?: Worker;
   private loopTimer?: NodeJS.Timeout;
   private loopRenewal?: Promise<void>;
+  /** Runs released since the last message to the thread. */
   private dropped: [string[], number[]] = [[], []];
-  private dropFlush?: NodeJS.Immediate;
   private stopping = false;
 
   constructor(private readonly deps: LeaseKeeperDeps) {}
@@ -70,31 +70,30 @@ export class LeaseKeeper {
   /** Runs that just started (before their handlers run: one may block the loop right away). */
   hold(runs: readonly RunRef[]): void {
     for (const run of runs) this.held.set(run.jobId, run.fence);
-    this.thread?.postMessage({ hold: [runs.map((r) => r.jobId), runs.map((r) => r.fence)] });
+    if (!this.thread) return;
+    // The runs that ended since the last message ride along: one message per claimed batch.
+    this.thread.postMessage({ hold: [runs.map((r) => r.jobId), runs.map((r) => r.fence)], drop: this.dropped });
+    this.dropped = [[], []];
   }
 
-  /** A run whose outcome is written (or that was handed back): its lease is no longer renewed. */
+  /**
+   * A run whose outcome is written (or that was handed back): its lease is no longer renewed. The
+   * thread learns it with the next `hold`; until then it may renew the run once more, which
+   * changes nothing (the job no longer runs under that fence) and reports it not owned, which
+   * the executor ignores (the run is no longer running here).
+   */
   release(run: RunRef): void {
     if (this.held.get(run.jobId) !== run.fence) return;
     this.held.delete(run.jobId);
     if (!this.thread) return;
     this.dropped[0].push(run.jobId);
     this.dropped[1].push(run.fence);
-    this.dropFlush ??= setImmediate(() => this.flushDrops());
-  }
-
-  private flushDrops(): void {
-    this.dropFlush = undefined;
-    if (!this.dropped[0].length) return;
-    this.thread?.postMessage({ drop: this.dropped });
-    this.dropped = [[], []];
   }
 
   /** After the shutdown handed every run back: stop renewing, close the thread's connection. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.loopTimer);
-    if (this.dropFlush) clearImmediate(this.dropFlush);
     await this.loopRenewal;
     this.held.clear();
     const thread = this.thread;
@@ -107,9 +106,12 @@ export class LeaseKeeper {
   }
 
   private spawn(): Worker | undefined {
-    const { store, workerId, leaseMs, intervalMs } = this.deps;
+    const { store, workerId, leaseMs, intervalMs, logger } = this.deps;
     const target = store.leaseRenewal?.(MARKER, workerId, leaseMs);
-    if (!target) return undefined;
+    if (!target || !marks(target.statement.values)) {
+      logger.warn(LEASE_KEEPER_ON_LOOP(target ? 'the renew statement does not take the run as expected' : `the ${store.dialect} store has no thread renewal`));
+      return undefined;
+    }
     const thread = new Worker(LEASE_KEEPER_THREAD, {
       eval: true,
       workerData: {
@@ -119,6 +121,8 @@ export class LeaseKeeper {
         statement: target.statement,
         marker: MARKER,
         intervalMs,
+        // A renewal that hangs (a half-open connection) must fail in time for the loop to step in.
+        timeoutMs: Math.ceil(leaseMs / 2),
       },
     });
     thread.unref(); // as the heartbeat timer was: the poll timer is what keeps a worker process alive
@@ -129,7 +133,11 @@ export class LeaseKeeper {
   }
 
   private onMessage(message: ThreadMessage): void {
-    if (message.warn) this.deps.logger.warn(LEASE_RENEWAL_FAILED(message.warn));
+    if (message.warn) {
+      // The thread's connection failed: renew from the loop this time (the pool may still work).
+      this.deps.logger.warn(LEASE_RENEWAL_FAILED(`lease keeper thread: ${message.warn}`));
+      this.loopRenewal ??= this.renewHeld().finally(() => (this.loopRenewal = undefined));
+    }
     if (!message.lost) return;
     const [ids, fences] = message.lost;
     this.deps.onLost(ids.map((jobId, i) => ({ jobId, fence: fences[i] })));
@@ -183,6 +191,12 @@ function driverPath(target: LeaseRenewalTarget): string {
     }
   }
   return require.resolve(target.driver);
+}
+
+/** Whether the statement built for MARKER names its job id and fence (scalars, or arrays of one). */
+function marks(values: unknown[]): boolean {
+  const scalars = values.map((v) => (Array.isArray(v) && v.length === 1 ? v[0] : v));
+  return scalars.includes(MARKER.jobId) && scalars.includes(MARKER.fence);
 }
 
 /** Connection options without what cannot cross to a thread (functions: custom streams, callbacks). */
