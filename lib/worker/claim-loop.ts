@@ -72,10 +72,6 @@ export class ClaimLoop {
     this.share = Math.ceil(deps.concurrency / Math.min(2, this.maxFlights));
   }
 
-  get state(): ClaimMode {
-    return this.mode;
-  }
-
   start(): void {
     this.mode = 'woken';
     this.pump();
