@@ -62,3 +62,21 @@ export const SCHEDULE_TICK_FAILED = (message: string) => `The schedule ticker fa
 export const SCHEDULE_FIRE_FAILED = (name: string, message: string) => `Schedule ${JSON.stringify(name)} could not dispatch its job: ${message}`;
 export const SCHEDULE_UNDECLARED = (name: string) =>
   `Schedule ${JSON.stringify(name)} was declared in code and no longer is; it was removed.`;
+
+// The worker (lib/worker/*): log lines.
+export const WORKER_WITHOUT_JOBS = () => 'The worker is enabled but no @ManagedJob() provider was found; it will not claim jobs.';
+export const LISTEN_FAILED = (channel: string, reason: string) => `Could not LISTEN on ${channel}: ${reason}; polling only.`;
+export const CLAIM_FAILED = (reason: string) => `Claiming jobs failed: ${reason}`;
+export const JOB_LOST = (jobId: string) => `Job ${jobId} is no longer owned by this worker.`;
+export const JOB_REASSIGNED = (jobId: string) => `Job ${jobId} was reassigned or reaped while this worker ran it.`;
+export const RESULT_NOT_SERIALISABLE = (reason: string) => `The job's result is not JSON-serialisable: ${reason}`;
+export const OUTCOME_NOT_RECORDED = (jobId: string, reason: string) => `Could not record the outcome of job ${jobId}: ${reason}`;
+export const FAILED_HOOK_THREW = (jobId: string, reason: string) => `failed() of job ${jobId} threw: ${reason}`;
+export const HANDED_BACK = (count: number) => `Handed ${count} unfinished job(s) back to the queue.`;
+export const HAND_BACK_FAILED = (reason: string) => `Could not hand jobs back (${reason}); they return when their lease runs out.`;
+export const LEASE_RENEWAL_FAILED = (reason: string) => `Renewing leases failed: ${reason}`;
+export const LEASE_KEEPER_ON_LOOP = (reason: string) =>
+  `Leases are renewed on the event loop (${reason}): a handler that blocks it for longer than worker.leaseMs can be run twice.`;
+export const REQUEUED_LOST = (count: number) => `Re-queued ${count} job(s) of a lost worker.`;
+export const REAP_FAILED = (reason: string) => `Reaping expired leases failed: ${reason}`;
+export const STOPPED_RESULT_NOT_KEPT = (jobId: string, why: string) => `Could not keep the result of stopped job ${jobId}: ${why}`;

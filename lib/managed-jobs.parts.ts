@@ -11,8 +11,10 @@ import { ManagedJobsExplorer } from './discovery/managed-jobs.explorer.js';
 import { JobRegistry } from './discovery/job-registry.js';
 import { JobEventsPublisher } from './events/job-events.publisher.js';
 import { JobWorker } from './worker/job-worker.js';
+import { JobReaper } from './worker/reaper.js';
 import { JobRunnerService } from './services/job-runner.service.js';
 import { createJobStore } from './store/job-store.factory.js';
+import { JobStoreCloser } from './store/job-store.closer.js';
 import { assertSchema } from './store/schema-check.js';
 import { LocalStorageDriver } from './storage/local-storage.driver.js';
 import { JobEventsRelay } from './gateway/job-events.relay.js';
@@ -65,11 +67,13 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
       inject: [RESOLVED_OPTIONS],
       useFactory: (options: ResolvedOptions) => options.storage.driver ?? new LocalStorageDriver(options.storage.root),
     },
+    JobStoreCloser,
     ManagedJobMetadataAccessor,
     ManagedJobsExplorer,
     JobRegistry,
     JobEventsPublisher,
     JobWorker,
+    JobReaper,
     JobRunnerService,
     JobEventsRelay,
     ...(mounted.gateway ? managedJobsGatewayParts() : []),

@@ -79,6 +79,11 @@ export class ComposedJobStore implements JobStore {
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
     return this.queue.renewLeases(runs, workerId, leaseMs);
   }
+
+  /** Present when the dialect's lease keeper can renew from a worker thread (see `QueueStore.leaseRenewal`). */
+  get leaseRenewal(): QueueStore['leaseRenewal'] {
+    return this.queue.leaseRenewal?.bind(this.queue);
+  }
   complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
     return this.queue.complete(runs, workerId);
   }

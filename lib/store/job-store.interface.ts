@@ -58,6 +58,23 @@ export interface ClaimRequest {
   leaseMs: number;
 }
 
+/**
+ * How a lease keeper thread renews leases on a connection of its own (lib/worker/lease-keeper.ts):
+ * a worker thread loads `driver`, opens `connection` and runs `statement`, which was built for one
+ * marker run that the thread replaces with the runs it holds.
+ */
+export interface LeaseRenewalTarget {
+  driver: 'pg' | 'better-sqlite3';
+  /** The driver module the data source uses, so that the thread loads the very same copy. */
+  driverModule: unknown;
+  /** pg `ClientConfig`, or the SQLite file (opened in WAL mode with a busy timeout). */
+  connection: Record<string, unknown>;
+  /** The renew statement of the marker run; it returns (PostgreSQL) or changes (SQLite) the rows still owned. */
+  statement: { text: string; values: unknown[] };
+  /** One statement renews every run (PostgreSQL arrays), or one statement per run in a transaction (SQLite). */
+  batch: boolean;
+}
+
 /** A run whose completion was recorded (runs no longer theirs to complete are left out). */
 export interface CompletedRun {
   jobId: string;
@@ -112,6 +129,11 @@ export interface QueueStore {
   claim(claim: ClaimRequest): Promise<ManagedJobEntity[]>;
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
+  /**
+   * What a lease keeper thread needs to renew this worker's leases off the event loop, with
+   * `run` as the marker. A store without it has its leases renewed by `renewLeases` on the loop.
+   */
+  leaseRenewal?(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget;
   /** Record completed runs of `workerId` (job rows and ledger rows). */
   complete(runs: Completion[], workerId: string): Promise<CompletedRun[]>;
   /**

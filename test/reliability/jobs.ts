@@ -30,3 +30,11 @@ export class UnsafeWorkJob implements ManagedJobHandler<WorkPayload> {
     throw new Error(ELSEWHERE);
   }
 }
+
+/** Blocks its worker's event loop for `busyMs` (worker-jobs.mjs). */
+@ManagedJob({ name: 'cpu' })
+export class CpuJob implements ManagedJobHandler<{ busyMs: number }> {
+  handle(): never {
+    throw new Error(ELSEWHERE);
+  }
+}

@@ -10,7 +10,7 @@ import { createTestApp } from '../support/app.js';
 import type { TestDatabase } from '../support/databases.js';
 import { EFFECTS_TABLE } from '../support/audit.js';
 import { buildLibrary, type WorkerEnv } from '../support/processes.js';
-import { UnsafeWorkJob, WorkJob } from './jobs.js';
+import { CpuJob, UnsafeWorkJob, WorkJob } from './jobs.js';
 
 export interface Scenario {
   db: TestDatabase;
@@ -24,7 +24,7 @@ export interface Scenario {
 
 export async function openScenario(db: TestDatabase, worker: WorkerEnv = {}): Promise<Scenario> {
   const library = buildLibrary();
-  const app = await createTestApp(db, { providers: [WorkJob, UnsafeWorkJob], options: { worker: { enabled: false } } });
+  const app = await createTestApp(db, { providers: [WorkJob, UnsafeWorkJob, CpuJob], options: { worker: { enabled: false } } });
   const ds = app.get(DataSource);
   await ds.query(EFFECTS_TABLE[db.dialect]);
   const t = db.typeorm as any;

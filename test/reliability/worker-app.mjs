@@ -101,7 +101,7 @@ function readConfig(env) {
             password: env.NMJ_DB_PASSWORD,
             database: env.NMJ_DB_NAME,
           }),
-      // Pool size: concurrency + heartbeat/claim/completion/reaper traffic; LISTEN has its own connection.
+      // Pool size: concurrency + claim/completion/reaper traffic; LISTEN and the lease keeper have their own connections.
       extra: { max: int('NMJ_DB_POOL_MAX', int('NMJ_CONCURRENCY', 10) + 4) },
       // The pool connects lazily; when the server restarts, failed queries are retried by the worker.
       connectTimeoutMS: int('NMJ_DB_CONNECT_TIMEOUT_MS', 5000),

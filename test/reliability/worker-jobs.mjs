@@ -33,7 +33,7 @@ export async function defineTestJobs(lib, config) {
     const ms = ctx.job.fence === 1 && p.firstRunMs ? p.firstRunMs : p.ms;
     await effects.record(ctx, workerId, 'start');
     for (let i = 1; i <= steps; i++) {
-      if (cooperative && ctx.signal.aborted) return { interrupted: true };
+      if (cooperative && ctx.signal.aborted) return aborted(ctx);
       if (ms) await sleep(ms / steps);
       await ctx.updateProgress((i / steps) * 100, `step ${i} of ${steps} on ${workerId}`);
       if (p.saveState) {
@@ -45,9 +45,15 @@ export async function defineTestJobs(lib, config) {
         }
       }
     }
-    if (cooperative && ctx.signal.aborted) return { interrupted: true };
+    if (cooperative && ctx.signal.aborted) return aborted(ctx);
     await effects.record(ctx, workerId, 'end');
     return { worker: workerId, attempt: ctx.attempt, fence: ctx.job.fence };
+  }
+
+  /** A cooperative run noticed its signal: say when and why (the specs time stop requests with it). */
+  function aborted(ctx) {
+    report({ type: 'aborted', jobId: ctx.jobId, fence: ctx.job.fence, reason: ctx.signal.reason?.reason });
+    return { interrupted: true };
   }
 
   class WorkJob {
@@ -67,6 +73,23 @@ export async function defineTestJobs(lib, config) {
   ManagedJob({ name: 'work-unsafe', idempotent: false })(UnsafeWorkJob);
   Injectable()(UnsafeWorkJob);
 
+  /**
+   * CPU-bound work: blocks the event loop for payload.busyMs in one synchronous loop (no timer,
+   * no I/O, no heartbeat from this thread can run meanwhile), between a `start` and an `end` effect.
+   */
+  class CpuJob {
+    async handle(ctx) {
+      await effects.record(ctx, workerId, 'start');
+      const until = Date.now() + (ctx.payload?.busyMs ?? 0);
+      let spins = 0;
+      while (Date.now() < until) spins++;
+      await effects.record(ctx, workerId, 'end');
+      return { worker: workerId, spins: spins > 0 };
+    }
+  }
+  ManagedJob({ name: 'cpu' })(CpuJob);
+  Injectable()(CpuJob);
+
   /** Reports every job event this process emits (to prove a zombie emits none). */
   class EventsTap {
     on(event) {
@@ -85,7 +108,7 @@ export async function defineTestJobs(lib, config) {
   OnEvent('managed-job.*')(EventsTap.prototype, 'on', Object.getOwnPropertyDescriptor(EventsTap.prototype, 'on'));
   Injectable()(EventsTap);
 
-  return { providers: [WorkJob, UnsafeWorkJob, EventsTap], close: () => effects.close() };
+  return { providers: [WorkJob, UnsafeWorkJob, CpuJob, EventsTap], close: () => effects.close() };
 }
 
 /** The side table writer. Retries through a database restart or a busy SQLite file. */

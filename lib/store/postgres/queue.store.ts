@@ -11,6 +11,7 @@ import type {
   NewJob,
   QueueStore,
   ReapResult,
+  LeaseRenewalTarget,
   RunRef,
   ScopeFilter,
 } from '../job-store.interface.js';
@@ -51,6 +52,16 @@ export class PostgresQueueStore implements QueueStore {
 
   async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
     return (await this.db.query(claimJobs(claim))).map(toJob);
+  }
+
+  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+    return {
+      driver: 'pg',
+      driverModule: this.db.pg,
+      connection: this.db.clientOptions('nestjs-managed-jobs lease keeper') as Record<string, unknown>,
+      statement: renewLeases([run], workerId, leaseMs),
+      batch: true,
+    };
   }
 
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {

@@ -9,6 +9,7 @@ import type {
   NewJob,
   QueueStore,
   ReapResult,
+  LeaseRenewalTarget,
   RunRef,
   ScopeFilter,
 } from '../job-store.interface.js';
@@ -86,6 +87,17 @@ export class SqliteQueueStore implements QueueStore {
 
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
     return this.db.write(() => runs.filter((r) => this.db.run(renewLease(r, workerId, leaseMs)) > 0));
+  }
+
+  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+    return {
+      driver: 'better-sqlite3',
+      driverModule: this.db.Database,
+      connection: { file: this.db.db.name },
+      // The statement of `renewLeases` above, for one run (the thread runs one per run, in one transaction).
+      statement: renewLease(run, workerId, leaseMs),
+      batch: false,
+    };
   }
 
   async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {

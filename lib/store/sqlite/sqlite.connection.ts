@@ -31,13 +31,15 @@ const MAX_STATEMENTS = 200;
  */
 export class SqliteConnection {
   readonly db: BetterSqlite3.Database;
+  /** The driver module TypeORM uses (a lease keeper thread loads the very same copy). */
+  readonly Database: typeof BetterSqlite3;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as any;
     const file: string = driver.databaseConnection?.name ?? (dataSource.options as any).database;
     if (!file || file === ':memory:' || driver.databaseConnection?.memory) throw new ManagedJobsConfigurationError(SQLITE_MEMORY());
-    const Database = driver.sqlite as typeof BetterSqlite3;
+    const Database = (this.Database = driver.sqlite as typeof BetterSqlite3);
     this.db = new Database(file, { timeout: 10 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

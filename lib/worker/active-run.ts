@@ -1,0 +1,44 @@
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import { JobStatus } from '../enums/job-status.enum.js';
+import type { RegisteredJob } from '../discovery/job-registry.js';
+import type { CompletedRun, Completion } from '../store/job-store.interface.js';
+import type { RunContext } from './job-context.js';
+
+/** How a handler settled. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** One run of a job in this process, from its claim until its slot is freed. */
+export interface ActiveRun {
+  job: ManagedJobEntity;
+  registered: RegisteredJob;
+  /** Absent when the payload could not be hydrated (the handler never ran). */
+  ctx?: RunContext;
+  /** Settles when the handler settles (never rejects). */
+  handler: Promise<Outcome>;
+  timeout?: NodeJS.Timeout;
+}
+
+/** The retry delay after try `attempt` (1-based): the job's backoff list, its last entry repeating. */
+export function backoffSeconds(backoff: number[], attempt: number): number {
+  return backoff.length ? backoff[Math.min(attempt - 1, backoff.length - 1)] : 0;
+}
+
+/** The record after a completion: the claimed row with what the completion wrote (saves reading the row back). */
+export function completedJob(run: ActiveRun, completion: Completion, done: CompletedRun): ManagedJobEntity {
+  return Object.assign(Object.create(Object.getPrototypeOf(run.job)) as ManagedJobEntity, run.job, {
+    status: JobStatus.Completed,
+    state: run.ctx?.getState() ?? run.job.state,
+    result: completion.result === null ? null : JSON.parse(completion.result),
+    progressPercentage: completion.progress,
+    progressMessage: completion.message,
+    failedReason: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    finishedAt: done.finishedAt,
+    updatedAt: done.finishedAt,
+  });
+}
+
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(typeof value === 'string' ? value : JSON.stringify(value));
+}

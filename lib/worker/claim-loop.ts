@@ -1,0 +1,189 @@
+/**
+ * The claim loop: keeps the worker's slots full with as few statements as possible.
+ *
+ * Design note
+ * - A *flight* is one statement in flight: finished runs to record, a claim for free slots, or
+ *   both at once (`completeAndClaim`: a busy worker makes one round trip per batch). Finished runs
+ *   wait in `completions` and ride on the next flight (group commit).
+ * - PostgreSQL allows three flights: two busy ones that share the slots, so handlers run while the
+ *   database works on the other batch, and a third that lets a fresh wake's claim go out beside
+ *   them. SQLite allows one: its statements are synchronous, a second would only wait.
+ * - Whether to claim is the `mode`, one of the named states below, changed only by a wake, a
+ *   launch and a claim's answer. A claim that comes back short proves the queue empty only if no
+ *   wake came after it left (its snapshot is older than the wake): `wakes` counts them.
+ * - The loop pumps on the next turn of the event loop, not inline: finished runs of one batch are
+ *   collected into one statement, and timers and I/O get their turn between statements (on SQLite
+ *   every query is synchronous; inline, a backlog of quick jobs drained as one unbroken promise
+ *   chain and heartbeats, sockets and HTTP waited for it: test/core/event-loop.spec.ts).
+ */
+import type { Logger } from '@nestjs/common';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { ClaimRequest, CompletedRun, Completion, JobStore } from '../store/job-store.interface.js';
+import type { InFlight } from './in-flight.js';
+
+/**
+ * - `stopped`: not started, or shutting down. Claims nothing; completions still go out.
+ * - `drained`: the last claim came back short and nothing woke us since. Claims nothing.
+ * - `woken`: new jobs may be due that no claim in flight has seen. Claims now, beside a flight.
+ * - `probing`: a claim that has seen every wake is in flight. Waits for its answer.
+ * - `backlogged`: the last claim came back full. Claims whenever slots free up, beside a flight.
+ */
+export type ClaimMode = 'stopped' | 'drained' | 'woken' | 'probing' | 'backlogged';
+
+/** At most this many completions in one statement. */
+const MAX_COMPLETIONS = 1000;
+
+interface QueuedCompletion {
+  completion: Completion;
+  resolve: (done: CompletedRun | null) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface ClaimLoopDeps {
+  store: JobStore;
+  logger: Logger;
+  inFlight: InFlight;
+  workerId: string;
+  queues: string[];
+  /** Job types this process can run: a process without a job's provider leaves it to others. */
+  types: string[];
+  concurrency: number;
+  leaseMs: number;
+  /** Slots taken by runs now. */
+  busySlots: () => number;
+  /** Claimed jobs, to run (or, when the loop stopped meanwhile, to hand back); awaited by the shutdown. */
+  onClaimed: (jobs: ManagedJobEntity[], stopped: boolean) => void | Promise<void>;
+}
+
+export class ClaimLoop {
+  private mode: ClaimMode = 'stopped';
+  private readonly completions: QueuedCompletion[] = [];
+  private readonly maxFlights: number;
+  /** Slots each claim asks for at most: two busy flights share them. */
+  private readonly share: number;
+  private flights = 0;
+  /** Slots promised to the claims in flight. */
+  private reserved = 0;
+  private wakes = 0;
+  private pumpScheduled = false;
+
+  constructor(private readonly deps: ClaimLoopDeps) {
+    // Synchronous statements (SQLite): a second one in flight would only wait for the first.
+    this.maxFlights = deps.store.capabilities.overlappingStatements ? 3 : 1;
+    this.share = Math.ceil(deps.concurrency / Math.min(2, this.maxFlights));
+  }
+
+  start(): void {
+    this.mode = 'woken';
+    this.pump();
+  }
+
+  /** Stop claiming (shutdown). Completions keep going out until the worker drained. */
+  stop(): void {
+    this.mode = 'stopped';
+  }
+
+  /** Look for work now. `fresh`: new jobs may have arrived (not just a slot freeing up). */
+  wake(fresh: boolean): void {
+    if (this.mode === 'stopped') return;
+    if (fresh) {
+      this.wakes++;
+      if (this.mode === 'drained' || this.mode === 'probing') this.mode = 'woken';
+    }
+    this.pump();
+  }
+
+  /** A slot was freed: refill it on the next turn if jobs may be waiting. */
+  slotFreed(): void {
+    if (this.mode !== 'drained' && this.mode !== 'stopped') this.schedulePump();
+  }
+
+  /** Record a finished run with the next statement; resolves null when the run was no longer ours to complete. */
+  complete(completion: Completion): Promise<CompletedRun | null> {
+    return new Promise((resolve, reject) => {
+      this.completions.push({ completion, resolve, reject });
+      this.schedulePump();
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Send statements while there is something to send and a flight free. */
+  private pump(): void {
+    while (this.flights < this.maxFlights) {
+      const mayClaim = this.mode === 'woken' || this.mode === 'backlogged';
+      const limit = mayClaim ? Math.min(this.share, this.deps.concurrency - this.deps.busySlots() - this.reserved) : 0;
+      if (!this.completions.length && limit <= 0) return;
+      this.launch(this.completions.splice(0, MAX_COMPLETIONS), Math.max(0, limit));
+    }
+  }
+
+  private launch(batch: QueuedCompletion[], limit: number): void {
+    this.flights++;
+    this.reserved += limit;
+    const seen = this.wakes;
+    if (limit && this.mode === 'woken') this.mode = 'probing';
+    this.deps.inFlight.track(
+      this.fly(batch, limit).then(async (claimed) => {
+        this.flights--;
+        this.reserved -= limit;
+        if (limit) this.answered(claimed, limit, seen);
+        this.schedulePump();
+        if (claimed?.length) await this.deps.onClaimed(claimed, this.mode === 'stopped');
+      }),
+    );
+  }
+
+  /** A claim's answer moves the mode: see `ClaimMode`. */
+  private answered(claimed: ManagedJobEntity[] | null, limit: number, seen: number): void {
+    if (this.mode === 'stopped') return;
+    // A failed claim waits for the next wake (the poll at the latest) instead of spinning.
+    if (claimed === null) this.mode = 'drained';
+    else if (claimed.length >= limit) this.mode = 'backlogged';
+    else if (this.wakes === seen) this.mode = 'drained';
+    // Short, but woken since it left: a claim launched after the wake decides, or one still may.
+    else if (this.mode === 'backlogged') this.mode = 'woken';
+  }
+
+  /** One statement (plus one per further queue when the first leaves slots free). Resolves with the claimed jobs, or null if the claim failed. */
+  private async fly(batch: QueuedCompletion[], limit: number): Promise<ManagedJobEntity[] | null> {
+    const { store, queues, types, workerId, leaseMs } = this.deps;
+    const [first, ...others] = queues;
+    const claimOf = (queue: string, n: number): ClaimRequest => ({ queue, types, limit: n, workerId, leaseMs });
+    let claimed: ManagedJobEntity[] = [];
+    try {
+      if (batch.length) {
+        const completions = batch.map((b) => b.completion);
+        let completed: CompletedRun[];
+        try {
+          if (limit) ({ completed, claimed } = await store.completeAndClaim(completions, claimOf(first, limit)));
+          else completed = await store.complete(completions, workerId);
+        } catch (error) {
+          for (const b of batch) b.reject(error); // their runs retry them (persist)
+          throw error;
+        }
+        const byId = new Map(completed.map((c) => [c.jobId, c]));
+        for (const b of batch) b.resolve(byId.get(b.completion.jobId) ?? null);
+      } else if (limit) {
+        claimed = await store.claim(claimOf(first, limit));
+      }
+      for (const queue of others) {
+        if (!limit || claimed.length >= limit || this.mode === 'stopped') break;
+        claimed = claimed.concat(await store.claim(claimOf(queue, limit - claimed.length)));
+      }
+      return claimed;
+    } catch (error) {
+      if (!limit) return []; // the completions were rejected above and are retried by their runs
+      this.deps.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
+      // Jobs claimed from an earlier queue still run; their slots were reserved.
+      return claimed.length ? claimed : null;
+    }
+  }
+}

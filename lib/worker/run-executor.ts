@@ -1,0 +1,272 @@
+/**
+ * The run executor: starts a claimed job's handler, waits for it or for the run to be cut short,
+ * records the outcome, and applies the retry policy.
+ *
+ * - A run holds a concurrency slot from its start until its handler settles or it is cut short;
+ *   its lease is held (lease-keeper.ts) until its outcome is written, so it cannot be reaped
+ *   while the completion waits for a statement.
+ * - A run is cut short four ways, all through `cutShort` and all settled in `settle`: `stopped`
+ *   (stop() already wrote the status), `lost` (the job is no longer ours: nothing to write),
+ *   `timeout` (recorded as a failed try) and `shutdown` (handed back by the worker's drain).
+ *   A cut-short run frees its slot at once; the handler's late writes are fenced.
+ * - Completions go out batched with the claim loop's next statement; failures are written alone.
+ */
+import type { Logger } from '@nestjs/common';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
+import {
+  FAILED_HOOK_THREW,
+  JOB_INTERRUPTED,
+  JOB_LOST,
+  JOB_REASSIGNED,
+  JOB_STOPPED,
+  JOB_TIMED_OUT,
+  OUTCOME_NOT_RECORDED,
+  RESULT_NOT_SERIALISABLE,
+  STOPPED_RESULT_NOT_KEPT,
+} from '../managed-jobs.messages.js';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import { JobStatus } from '../enums/job-status.enum.js';
+import { InvalidJobValueError, JobInterruptedError } from '../errors/managed-jobs.errors.js';
+import type { JobRegistry } from '../discovery/job-registry.js';
+import type { JobEventsPublisher } from '../events/job-events.publisher.js';
+import {
+  ManagedJobCompletedEvent,
+  ManagedJobEvents,
+  ManagedJobFailedEvent,
+  ManagedJobProgressEvent,
+  ManagedJobStartedEvent,
+} from '../events/managed-job.events.js';
+import type { CompletedRun, Completion, JobStore, RunRef } from '../store/job-store.interface.js';
+import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import { hydratePayload } from '../services/payload-validator.js';
+import { RunContext } from './job-context.js';
+import { storedJson } from './stored-json.js';
+import { persist, withTimeout, type InFlight } from './in-flight.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import { backoffSeconds, completedJob, toError, type ActiveRun, type Outcome } from './active-run.js';
+
+/** After the shutdown abort, how long handlers get to notice before their jobs are handed back. */
+const ABORT_GRACE_MS = 1000;
+
+type CutReason = JobInterruptedError['reason'];
+
+export interface RunExecutorDeps {
+  options: ResolvedOptions;
+  store: JobStore;
+  storage: StorageDriver;
+  registry: JobRegistry;
+  events: JobEventsPublisher;
+  logger: Logger;
+  inFlight: InFlight;
+  keeper: LeaseKeeper;
+  /** Records a completion with the claim loop's next statement. */
+  complete: (completion: Completion) => Promise<CompletedRun | null>;
+  /** A slot was freed. */
+  slotFreed: () => void;
+  /** A retry became due. */
+  wake: () => void;
+}
+
+export class RunExecutor {
+  /** Runs holding a concurrency slot. */
+  private readonly running = new Map<string, ActiveRun>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private draining = false;
+
+  constructor(private readonly deps: RunExecutorDeps) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  /** Start claimed jobs; their leases are held before any handler runs. */
+  startAll(jobs: ManagedJobEntity[]): void {
+    this.deps.keeper.hold(jobs);
+    for (const job of jobs) this.start(job);
+  }
+
+  private start(job: ManagedJobEntity): void {
+    const registered = this.deps.registry.get(job.type)!;
+    const run: ActiveRun = { job, registered, handler: undefined! };
+    this.running.set(job.jobId, run);
+    let payload: unknown;
+    try {
+      payload = hydratePayload(registered.payload, job.payload);
+    } catch (error) {
+      run.handler = Promise.resolve({ ok: false, error: toError(error) });
+    }
+    if (!run.handler) {
+      const { store, storage, options, events } = this.deps;
+      const ctx = (run.ctx = new RunContext(job, payload, {
+        store,
+        storage,
+        fileExpiryDays: options.fileExpiryDays,
+        progressIntervalMs: options.progressIntervalMs,
+        onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
+      }));
+      events.publish(new ManagedJobStartedEvent(job));
+      run.handler = Promise.resolve()
+        .then(() => registered.instance.handle(ctx))
+        .then(
+          (value) => ({ ok: true as const, value }),
+          (error) => ({ ok: false as const, error: toError(error) }),
+        );
+      if (registered.timeoutSeconds && registered.timeoutSeconds > 0) {
+        run.timeout = setTimeout(() => this.cutShort(run, 'timeout'), registered.timeoutSeconds * 1000);
+      }
+    }
+    this.deps.inFlight.track(this.execute(run));
+  }
+
+  /** The one place a run is cut short: its `ctx.signal` aborts with the reason. */
+  private cutShort(run: ActiveRun, reason: CutReason): void {
+    const message =
+      reason === 'stopped' ? JOB_STOPPED
+      : reason === 'timeout' ? JOB_TIMED_OUT(run.registered.timeoutSeconds ?? 0)
+      : reason === 'shutdown' ? JOB_INTERRUPTED
+      : JOB_LOST(run.job.jobId);
+    run.ctx?.interrupt(new JobInterruptedError(reason, message));
+  }
+
+  /** A stop was requested, here or in another process. */
+  stop(jobId: string): void {
+    const run = this.running.get(jobId);
+    if (run) this.cutShort(run, 'stopped');
+  }
+
+  /** Runs the lease keeper found no longer ours: stopped elsewhere, or reaped. */
+  async lost(runs: RunRef[]): Promise<void> {
+    for (const ref of runs) {
+      const run = this.running.get(ref.jobId);
+      if (!run?.ctx || run.job.fence !== ref.fence || run.ctx.interruption) continue;
+      const now = await this.deps.store.find(ref.jobId).catch(() => null);
+      this.cutShort(run, now?.status === JobStatus.Stopped ? 'stopped' : 'lost');
+    }
+  }
+
+  private async execute(run: ActiveRun): Promise<void> {
+    const aborted = run.ctx ? run.ctx.interrupted() : new Promise<void>(() => undefined);
+    const outcome = await Promise.race([run.handler, aborted.then(() => null)]);
+    clearTimeout(run.timeout);
+    // A shutdown abort is settled by `drain`, which hands the run back.
+    if (run.ctx?.interruption?.reason === 'shutdown') return;
+    this.running.delete(run.job.jobId);
+    try {
+      await this.settle(run, outcome);
+    } catch (error) {
+      // The database kept refusing; the lease will run out and the reaper will re-queue the job.
+      this.deps.logger.error(OUTCOME_NOT_RECORDED(run.job.jobId, (error as Error).message));
+    } finally {
+      this.deps.keeper.release(run.job);
+      this.deps.slotFreed();
+    }
+  }
+
+  /** What the end of a run writes, by how it ended. */
+  private async settle(run: ActiveRun, outcome: Outcome | null): Promise<void> {
+    const cut = run.ctx?.interruption;
+    switch (cut?.reason) {
+      case 'stopped': // stop() already wrote `stopped`; a value the handler still returns is kept
+        return this.keepStoppedResult(run);
+      case 'lost': // the job is someone else's now; nothing of ours to write
+        this.deps.logger.warn(JOB_REASSIGNED(run.job.jobId));
+        return;
+      case 'timeout':
+        return this.recordFailure(run, cut, 'timeout');
+    }
+    if (outcome?.ok) return this.recordCompletion(run, outcome.value);
+    if (outcome) return this.recordFailure(run, outcome.error, 'failed');
+  }
+
+  /**
+   * A stopped run's slot is freed at once, but a handler that then returns a value (a partial
+   * result: "stopped after 500 rows") has it kept as the stopped job's `result`, by a write
+   * fenced to this run (`keepStoppedResult`). Off the hot path: only stopped runs pay for it.
+   */
+  private keepStoppedResult(run: ActiveRun): void {
+    const ref = { jobId: run.job.jobId, fence: run.job.fence };
+    void run.handler.then((outcome) => {
+      if (!outcome.ok || outcome.value === undefined) return;
+      let json: string | null;
+      try {
+        json = storedJson('result', outcome.value);
+      } catch {
+        return; // not storable: nothing to keep (a stopped job has no failure to report)
+      }
+      this.deps.inFlight.track(
+        this.deps.store.keepStoppedResult(ref, json!).catch((error: Error) => this.deps.logger.warn(STOPPED_RESULT_NOT_KEPT(ref.jobId, error.message))),
+      );
+    });
+  }
+
+  private async recordCompletion(run: ActiveRun, value: unknown): Promise<void> {
+    let result: string | null;
+    try {
+      result = storedJson('result', value);
+    } catch (error) {
+      const reason = error instanceof InvalidJobValueError ? error : new Error(RESULT_NOT_SERIALISABLE((error as Error).message));
+      return this.recordFailure(run, reason, 'failed');
+    }
+    const last = await run.ctx!.progress.settle();
+    const completion: Completion = { jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message };
+    const done = await persist(() => this.deps.complete(completion), this.deps.options.worker.leaseMs);
+    if (done && this.deps.events.wants(ManagedJobEvents.Completed)) {
+      this.deps.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
+    }
+  }
+
+  /** A failed try: retried after the job's backoff while tries remain, else failed for good. */
+  private async recordFailure(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout'): Promise<void> {
+    const { job, registered, ctx } = run;
+    const last = ctx ? await ctx.progress.settle() : { percent: job.progressPercentage, message: job.progressMessage };
+    const retryInSeconds = job.attempts < job.maxAttempts ? backoffSeconds(registered.backoff, job.attempts) : null;
+    const reason = error.message || error.name || 'Error';
+    const failure = { jobId: job.jobId, fence: job.fence, reason, retryInSeconds, outcome, progress: last.percent, message: last.message };
+    const { store, options, events, logger } = this.deps;
+    const row = await persist(() => store.fail(failure, options.worker.id), options.worker.leaseMs);
+    if (!row) return;
+    if (row.status === JobStatus.Pending) return this.wakeAfter((retryInSeconds ?? 0) * 1000);
+    if (registered.instance.failed && ctx) {
+      try {
+        await registered.instance.failed(error, ctx);
+      } catch (hookError) {
+        logger.error(FAILED_HOOK_THREW(row.jobId, (hookError as Error).message));
+      }
+    }
+    events.publish(new ManagedJobFailedEvent(row, error));
+  }
+
+  /** Wake when a retry we scheduled becomes due, rather than waiting for the next poll. */
+  private wakeAfter(delayMs: number): void {
+    if (this.draining) return; // nothing will claim it here; another worker or the next start will
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.deps.wake();
+    }, delayMs + 5);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+
+  /**
+   * Shutdown: let runs finish for `shutdownTimeoutMs`, cut the rest short, give them a moment to
+   * notice, and return the runs to hand back (they leave `running` here).
+   */
+  async drain(shutdownTimeoutMs: number): Promise<RunRef[]> {
+    this.draining = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    const handlers = () => [...this.running.values()].map((r) => r.handler);
+    await withTimeout(Promise.all(handlers()), shutdownTimeoutMs);
+    if (this.running.size) {
+      for (const run of this.running.values()) this.cutShort(run, 'shutdown');
+      await withTimeout(Promise.all(handlers()), ABORT_GRACE_MS);
+    }
+    // Whatever is still running, and whatever finished after the abort, goes back to the queue.
+    const unfinished = [...this.running.values()].filter((r) => r.ctx?.interruption?.reason === 'shutdown' || !r.ctx);
+    for (const run of unfinished) {
+      clearTimeout(run.timeout);
+      this.running.delete(run.job.jobId);
+    }
+    return unfinished.map((r) => ({ jobId: r.job.jobId, fence: r.job.fence }));
+  }
+}
