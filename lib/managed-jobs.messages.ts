@@ -62,3 +62,7 @@ export const SCHEDULE_TICK_FAILED = (message: string) => `The schedule ticker fa
 export const SCHEDULE_FIRE_FAILED = (name: string, message: string) => `Schedule ${JSON.stringify(name)} could not dispatch its job: ${message}`;
 export const SCHEDULE_UNDECLARED = (name: string) =>
   `Schedule ${JSON.stringify(name)} was declared in code and no longer is; it was removed.`;
+/** `what`: what the driver needed the package for. */
+export const S3_PEER_MISSING = (name: string, what: string) =>
+  `S3StorageDriver needs '${name}' ${what}, and it is not installed. Add it to your dependencies (npm install ${name}).`;
+export const INVALID_S3_OPTION = (option: string, reason: string) => `S3StorageDriver option "${option}" is invalid: ${reason}.`;
