@@ -51,9 +51,9 @@ export const CONTROLLER_DISABLED = () =>
   `The bundled controller is mounted (controller: true) but http.enabled is false. Remove one of the two: controller: true mounts it, http.enabled: false says not to.`;
 export const MIGRATIONS_NOT_RUN = (type: string, detail: string) =>
   `The nestjs-managed-jobs tables are missing (${detail}). Run the shipped migrations: add migrations: managedJobsMigrations('${type}') and migrationsRun: true to your TypeOrmModule.forRoot() options (or add managedJobsMigrations('${type}') to the migrations your CLI runs).`;
-/** `database`: 'SQLite' or 'MySQL/MariaDB' (the databases whose store cannot relay job events). */
+/** `database`: 'SQLite' (the database whose store cannot relay job events). */
 export const EVENTS_IN_PROCESS = (database: string, why: string) =>
-  `${database}: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL to relay events between processes, or run the worker in the web process.`;
+  `${database}: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL or MySQL/MariaDB to relay events between processes, or run the worker in the web process.`;
 export const SCHEDULE_PACKAGE_MISSING = () =>
   `'@nestjs/schedule' is not installed, so the daily file expiry does not run. Install @nestjs/schedule and cron and import ScheduleModule.forRoot(), or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
 export const INVALID_SCHEDULE = (name: string, reason: string) => `Schedule ${JSON.stringify(name)} is invalid: ${reason}`;
