@@ -54,4 +54,16 @@ describe('job events through the MariaDB event log', () => {
     await waitFor(() => received.includes('next'), { timeoutMs: 3000 });
     expect(received).toEqual(['early', 'late', 'after rollback', 'next']);
   });
+
+  it('carries any text through the batch insert unchanged, in order', async () => {
+    const { store: gateway } = await fixture.openStore();
+    const { store: relay } = await fixture.openStore();
+    const received: string[] = [];
+    await gateway.listenEvents((payload) => received.push(payload));
+    const payloads = ['{"o":"w","e":"job.progress","j":{"m":"quote \\" backslash \\\\ end"}}', 'line\nbreak\ttab', 'emoji 🚀 and é', '$[0] JSON path-ish', 'x'.repeat(7999)];
+    await relay.publishEvents(payloads);
+    await relay.publishEvents([]);
+    await waitFor(() => received.length === payloads.length, { timeoutMs: 3000 });
+    expect(received).toEqual(payloads);
+  });
 });
