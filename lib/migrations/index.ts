@@ -7,6 +7,7 @@ import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
 import { ManagedJobsPostgresSchedules1764400000000 } from './postgres-schedules.migration.js';
 import { ManagedJobsSqliteSchedules1764400000000 } from './sqlite-schedules.migration.js';
 import { ManagedJobsMysqlSchedules1764400000000 } from './mysql-schedules.migration.js';
+import { ManagedJobsMysqlEvents1764900000000 } from './mysql-events.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -20,7 +21,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
       return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000];
     case 'mysql':
     case 'mariadb':
-      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000];
+      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlEvents1764900000000];
     case 'better-sqlite3':
     case 'sqlite':
       return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000];
