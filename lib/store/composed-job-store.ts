@@ -93,8 +93,11 @@ export class ComposedJobStore implements JobStore {
   fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
     return this.queue.fail(run, workerId);
   }
-  release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
-    return this.queue.release(runs, workerId);
+  release(runs: RunRef[], workerId: string, delayMs?: number): Promise<ManagedJobEntity[]> {
+    return this.queue.release(runs, workerId, delayMs);
+  }
+  disableStop(run: RunRef): Promise<boolean> {
+    return this.queue.disableStop(run);
   }
   updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
     return this.queue.updateProgress(run, percent, message);
