@@ -145,8 +145,11 @@ export class JobRunnerService {
     const filter = scopeFilter(scope);
     const job = isJobId(jobId) ? await this.store.find(jobId, filter) : null;
     if (!job) throw new JobNotFoundError(String(jobId));
-    const tries = this.registry.get(job.type)?.tries ?? 1;
-    const retried = await this.store.retry(jobId, tries, filter);
+    const registered = this.registry.get(job.type);
+    const tries = registered?.tries ?? 1;
+    // As Laravel's queue:retry, a retried job gets a fresh retryUntil moment.
+    const retryUntil = registered?.retryUntil ? retryUntilOf(registered.name, registered.retryUntil, job) : null;
+    const retried = await this.store.retry(jobId, tries, filter, retryUntil);
     if (!retried) throw await this.whyNot(jobId, filter, 'retry');
     this.worker.wake(true);
     return retried;

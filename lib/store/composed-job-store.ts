@@ -118,8 +118,8 @@ export class ComposedJobStore implements JobStore {
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
     return this.queue.stop(jobId, scope);
   }
-  retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
-    return this.queue.retry(jobId, tries, scope);
+  retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
+    return this.queue.retry(jobId, tries, scope, retryUntil);
   }
   reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {
     return this.queue.reap(maxLostRuns, lostReason);

@@ -172,8 +172,11 @@ export interface QueueStore {
    * stops (`stoppable` false, or running a run that called `disableStop`): see `find`.
    */
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
-  /** Failed/stopped → pending with a fresh set of `tries` (attempts back to 0). Null when not found in scope or not retryable. */
-  retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
+  /**
+   * Failed/stopped → pending with a fresh set of `tries` (attempts back to 0) and, when given, a
+   * new `retryUntil` moment (else the stored one is kept). Null when not found in scope or not retryable.
+   */
+  retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null>;
   /** Return runs whose lease ran out: re-queue idempotent ones, fail the rest. */
   reap(maxLostRuns: number, lostReason: string): Promise<ReapResult>;
 }

@@ -335,6 +335,18 @@ describe.each(storeFixtures)('store contract on $name', (fixture) => {
       expect(busy.find((j) => j.jobId === next.jobId)?.retryUntil?.getTime()).toBe(until.getTime());
     });
 
+    it('retry() sets a new retryUntil moment when given one, and keeps the stored one when not', async () => {
+      const first = new Date(Date.now() + 60_000);
+      const run = await claimed({ retryUntil: first });
+      await store.fail(failureOf(run), 'worker-a');
+      expect((await store.retry(run.jobId, 1))!.retryUntil?.getTime()).toBe(first.getTime());
+      const [again] = await store.claim(claimOf());
+      await store.fail(failureOf(again), 'worker-a');
+      const later = new Date(Date.now() + 120_000);
+      expect((await store.retry(run.jobId, 1, undefined, later))!.retryUntil?.getTime()).toBe(later.getTime());
+      expect((await store.find(run.jobId))!.retryUntil?.getTime()).toBe(later.getTime());
+    });
+
     it('keeps the failure’s error text (message and stack) in the ledger, the message as failed_reason', async () => {
       const run = await claimed();
       const failed = await store.fail(failureOf(run, { reason: 'boom', error: 'Error: boom\n    at handle (job.ts:1:1)' }), 'worker-a');

@@ -37,6 +37,16 @@ class UntilPastJob {
   }
 }
 
+/** retryUntil is now + `untilOffsetMs` (changed by the test); fails its first run, completes its second. */
+let untilOffsetMs = -1000;
+@ManagedJob({ name: 'until-refreshed', tries: 1, retryUntil: () => new Date(Date.now() + untilOffsetMs) })
+class UntilRefreshedJob {
+  handle(ctx: JobContext) {
+    if (ctx.attempt === 1) throw new Error('first run fails');
+    return 'second run';
+  }
+}
+
 @ManagedJob({ name: 'until-broken', retryUntil: () => 'tomorrow' as unknown as Date })
 class UntilBrokenJob {
   handle() {}
@@ -93,7 +103,7 @@ class DefaultsOnlyJob {
   }
 }
 
-const jobs = [UntilLaterJob, UntilPastJob, UntilBrokenJob, UnrecoverableJob, SlowDefaultJob, SlowRetriedJob, BackoffFnJob, DefaultsOnlyJob];
+const jobs = [UntilLaterJob, UntilPastJob, UntilRefreshedJob, UntilBrokenJob, UnrecoverableJob, SlowDefaultJob, SlowRetriedJob, BackoffFnJob, DefaultsOnlyJob];
 
 describe.each(dialects)('retry policy on %s', (dialect) => {
   let db: TestDatabase;
@@ -134,6 +144,17 @@ describe.each(dialects)('retry policy on %s', (dialect) => {
   it('retryUntil in the past ends the job at its first failure, whatever `tries` says', async () => {
     const job = await ended((await runner.dispatch(UntilPastJob, {})).jobId);
     expect([job.status, job.attempts, job.maxAttempts, job.failedReason]).toEqual([JobStatus.Failed, 1, 5, 'too late']);
+  });
+
+  it('retry() evaluates retryUntil again, as Laravel’s queue:retry does', async () => {
+    untilOffsetMs = -1000;
+    const failed = await ended((await runner.dispatch(UntilRefreshedJob, {})).jobId);
+    expect([failed.status, failed.attempts]).toEqual([JobStatus.Failed, 1]);
+    untilOffsetMs = 60_000;
+    const retried = await runner.retry(failed.jobId);
+    expect(retried.retryUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    const done = await ended(failed.jobId);
+    expect([done.status, done.attempts, done.maxAttempts, done.result]).toEqual([JobStatus.Completed, 2, 1, 'second run']);
   });
 
   it('refuses a dispatch whose retryUntil() returns no valid Date, writing nothing', async () => {

@@ -204,9 +204,9 @@ export class MysqlQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+  async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
     const row = await this.db.transaction(async (tx) => {
-      if (!(await tx.run(retryJob(jobId, tries, scope)))) return undefined;
+      if (!(await tx.run(retryJob(jobId, tries, retryUntil ?? null, scope)))) return undefined;
       await tx.run(bumpWakeups());
       return (await tx.query(selectJob(jobId)))[0];
     });

@@ -162,15 +162,15 @@ export function keepStoppedResult(run: RunRef, result: string): Sql {
 }
 
 /**
- * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run).
- * `wakePrefix || queue` is the wake-up (see `wake-message.ts`).
+ * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run);
+ * `retryUntil`, when not null, replaces the stored moment. `wakePrefix || queue` is the wake-up (see `wake-message.ts`).
  */
-export function retryJob(jobId: string, tries: number, scope: ScopeFilter | undefined, channel: string, wakePrefix: string): Sql {
-  const values: unknown[] = [jobId, tries, channel, wakePrefix];
+export function retryJob(jobId: string, tries: number, retryUntil: Date | null, scope: ScopeFilter | undefined, channel: string, wakePrefix: string): Sql {
+  const values: unknown[] = [jobId, tries, channel, wakePrefix, retryUntil ? utcText(retryUntil) : null];
   const where = scopeWhere(scope, values);
   return {
     text: `WITH r AS (
-      UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = $2, progress_percentage = 0,
+      UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = $2, retry_until = COALESCE($5::timestamp, retry_until), progress_percentage = 0,
         progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
         available_at = ${NOW}, updated_at = ${NOW}
       WHERE job_id = $1 AND status IN ('failed', 'stopped')${where}

@@ -125,8 +125,8 @@ export class PostgresQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
-    const [row] = await this.db.query(retryJob(jobId, tries, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
+  async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(retryJob(jobId, tries, retryUntil ?? null, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
     return row ? toJob(row) : null;
   }
 

@@ -86,12 +86,15 @@ export function keepStoppedResult(run: RunRef, result: string): Sql {
   };
 }
 
-/** A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run). */
-export function retryJob(jobId: string, tries: number, scope?: ScopeFilter): Sql {
-  const values: unknown[] = [tries, jobId];
+/**
+ * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run);
+ * `retryUntil`, when not null, replaces the stored moment.
+ */
+export function retryJob(jobId: string, tries: number, retryUntil: Date | null, scope?: ScopeFilter): Sql {
+  const values: unknown[] = [tries, retryUntil ? utcText(retryUntil) : null, jobId];
   const where = scopeWhere(scope, values);
   return {
-    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, progress_percentage = 0,
+    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, retry_until = COALESCE(?, retry_until), progress_percentage = 0,
       progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
       available_at = ${NOW}, updated_at = ${NOW}
     WHERE job_id = ? AND status IN ('failed', 'stopped')${where}

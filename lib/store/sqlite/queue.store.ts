@@ -170,8 +170,8 @@ export class SqliteQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
-    const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, scope)));
+  async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
+    const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, retryUntil ?? null, scope)));
     return row ? toJob(row) : null;
   }
 
