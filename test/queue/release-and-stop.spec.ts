@@ -138,6 +138,11 @@ describe.each(dialects)('release and stoppable on %s', (dialect) => {
       expect([failed.attempts, failed.failedReason]).toEqual([1, 'released, then failed']);
     });
 
+    it('refuses a delay that is not a number ≥ 0 (the handler throws, the try fails)', async () => {
+      const failed = await until((await runner.dispatch(ReleasingJob, { releases: 1, delayMs: -5 })).jobId, [JobStatus.Failed]);
+      expect(failed.failedReason).toBe('ctx.release({ delayMs }) needs a number of milliseconds ≥ 0; got -5.');
+    });
+
     it('after the job’s retryUntil moment, a release fails the job', async () => {
       const failed = await until((await runner.dispatch(LateReleasingJob, {})).jobId, [JobStatus.Failed]);
       expect(failed.failedReason).toMatch(/^Released after its retryUntil moment \(.*\); not run again\.$/);
