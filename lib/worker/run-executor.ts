@@ -10,9 +10,8 @@
  *   `timeout` (recorded as a failed try) and `shutdown` (handed back by the worker's drain).
  *   A cut-short run frees its slot at once; the handler's late writes are fenced.
  * - Completions go out batched with the claim loop's next statement; failures are written alone.
- * - The retry policy (`nextTry`): `UnrecoverableJobError` and, with `failOnTimeout`, a timeout
- *   end the job; else `retryUntil` (stored at dispatch) decides when set, `tries` when not; the
- *   delay is the job's backoff. `ctx.release()` hands the job back instead of completing it.
+ * - Whether a failed run is tried again, and when, is `retry-policy.ts`; `ctx.release()` hands the
+ *   job back instead of completing it.
  * - Jobs without middleware, release or these options cost nothing more: the middleware chain is
  *   only entered when the job has some, and everything else is decided after the handler settled.
  */
@@ -33,7 +32,7 @@ import {
 } from '../managed-jobs.messages.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import { JobStatus } from '../enums/job-status.enum.js';
-import { InvalidJobValueError, JobInterruptedError, UnrecoverableJobError } from '../errors/managed-jobs.errors.js';
+import { InvalidJobValueError, JobInterruptedError } from '../errors/managed-jobs.errors.js';
 import type { JobRegistry } from '../discovery/job-registry.js';
 import type { JobEventsPublisher } from '../events/job-events.publisher.js';
 import {
@@ -51,8 +50,9 @@ import { RunContext } from './job-context.js';
 import { storedJson } from './stored-json.js';
 import { persist, withTimeout, type InFlight } from './in-flight.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import { backoffSeconds, completedJob, errorText, toError, type ActiveRun, type Outcome } from './active-run.js';
+import { completedJob, errorText, toError, type ActiveRun, type Outcome } from './active-run.js';
 import { runThrough } from './middleware-chain.js';
+import { nextTry } from './retry-policy.js';
 
 /** After the shutdown abort, how long handlers get to notice before their jobs are handed back. */
 const ABORT_GRACE_MS = 1000;
@@ -242,8 +242,9 @@ export class RunExecutor {
   /** A failed try: retried after the job's backoff while the policy allows (`nextTry`), else failed for good. */
   private async recordFailure(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout', final = false): Promise<void> {
     const { job, registered, ctx } = run;
+    const { store, options, events, logger } = this.deps;
     const last = ctx ? await ctx.progress.settle() : { percent: job.progressPercentage, message: job.progressMessage };
-    const retryInSeconds = final ? null : this.nextTry(run, error, outcome);
+    const retryInSeconds = final ? null : nextTry(job, registered, error, outcome, (why) => logger.warn(BACKOFF_FN_FAILED(job.jobId, why)));
     const reason = error.message || error.name || 'Error';
     const failure = {
       jobId: job.jobId,
@@ -255,7 +256,6 @@ export class RunExecutor {
       progress: last.percent,
       message: last.message,
     };
-    const { store, options, events, logger } = this.deps;
     const row = await persist(() => store.fail(failure, options.worker.id), options.worker.leaseMs);
     if (!row) return;
     if (row.status === JobStatus.Pending) {
@@ -270,26 +270,6 @@ export class RunExecutor {
       }
     }
     events.publish(new ManagedJobFailedEvent(row, error));
-  }
-
-  /** Seconds until the next try, or null when this failure ends the job. */
-  private nextTry(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout'): number | null {
-    const { job, registered } = run;
-    if (error instanceof UnrecoverableJobError) return null;
-    if (outcome === 'timeout' && registered.failOnTimeout) return null;
-    // retryUntil takes precedence over tries (as in Laravel): retried until that moment, whatever the count.
-    const again = job.retryUntil ? Date.now() < job.retryUntil.getTime() : job.attempts < job.maxAttempts;
-    if (!again) return null;
-    if (Array.isArray(registered.backoff)) return backoffSeconds(registered.backoff, job.attempts);
-    let seconds: unknown;
-    try {
-      seconds = registered.backoff(job.attempts, error);
-    } catch (thrown) {
-      seconds = thrown;
-    }
-    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return seconds;
-    this.deps.logger.warn(BACKOFF_FN_FAILED(job.jobId, seconds instanceof Error ? seconds.message : String(seconds)));
-    return 0;
   }
 
   /** Wake when a retry we scheduled becomes due, rather than waiting for the next poll. */

@@ -95,6 +95,14 @@ class BackoffFnJob {
   }
 }
 
+/** A backoff function that throws: the retry happens anyway, without delay. */
+@ManagedJob({ name: 'backoff-throws', backoff: () => { throw new Error('no idea'); } })
+class BackoffThrowsJob {
+  handle(): never {
+    throw new Error('fails');
+  }
+}
+
 /** No options of its own: `tries` comes from `jobDefaults` (2). */
 @ManagedJob({ name: 'defaults-only' })
 class DefaultsOnlyJob {
@@ -103,7 +111,7 @@ class DefaultsOnlyJob {
   }
 }
 
-const jobs = [UntilLaterJob, UntilPastJob, UntilRefreshedJob, UntilBrokenJob, UnrecoverableJob, SlowDefaultJob, SlowRetriedJob, BackoffFnJob, DefaultsOnlyJob];
+const jobs = [BackoffThrowsJob, UntilLaterJob, UntilPastJob, UntilRefreshedJob, UntilBrokenJob, UnrecoverableJob, SlowDefaultJob, SlowRetriedJob, BackoffFnJob, DefaultsOnlyJob];
 
 describe.each(dialects)('retry policy on %s', (dialect) => {
   let db: TestDatabase;
@@ -180,6 +188,12 @@ describe.each(dialects)('retry policy on %s', (dialect) => {
     const again = await ended(retried.jobId);
     expect([again.status, again.attempts, again.maxAttempts]).toEqual([JobStatus.Failed, 2, 2]); // tries from jobDefaults
     expect((await ledger(retried.jobId)).map((a) => a.outcome)).toEqual(['timeout', 'timeout']);
+  });
+
+  it('a backoff function that throws still lets the job retry, at once', async () => {
+    const job = await ended((await runner.dispatch(BackoffThrowsJob, {})).jobId);
+    expect([job.status, job.attempts]).toEqual([JobStatus.Failed, 2]);
+    expect((await ledger(job.jobId)).map((a) => a.outcome)).toEqual(['retrying', 'failed']);
   });
 
   it('jobDefaults give `tries` to a job without its own', async () => {
