@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import type { Type } from '@nestjs/common';
+import type { JobDefaults, ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import type { JobMiddleware } from './interfaces/job-middleware.interface.js';
 import type { StorageDriver } from './storage/storage-driver.interface.js';
 import { ManagedJobsConfigurationError } from './errors/managed-jobs.errors.js';
 import { CONTROLLER_DISABLED, CONTROLLER_NOT_MOUNTED } from './managed-jobs.messages.js';
@@ -24,7 +26,10 @@ export function checkMountedParts(options: ManagedJobsModuleOptions, mounted: Mo
 type DeepRequired<T> = { [K in keyof T]-?: T[K] extends object | undefined ? Required<NonNullable<T[K]>> : T[K] };
 
 /** Options with every default filled in: the only shape the rest of the library reads. */
-export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage'> & {
+export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage' | 'jobDefaults' | 'middleware'> & {
+  /** Checked per job when the jobs are registered (`managed-jobs.explorer.ts`). */
+  jobDefaults: JobDefaults;
+  middleware: Type<JobMiddleware>[];
   broadcasting: Required<Omit<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>> &
     Pick<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>;
   http: Required<Omit<NonNullable<ManagedJobsModuleOptions['http']>, 'resolveOwner'>> &
@@ -56,6 +61,8 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
     progressIntervalMs: options.progressIntervalMs ?? 150,
     retentionDays: options.retentionDays ?? null,
     schedules: options.schedules ?? [],
+    jobDefaults: { ...options.jobDefaults },
+    middleware: [...(options.middleware ?? [])],
     broadcasting: {
       enabled: options.broadcasting?.enabled ?? true,
       namespace: options.broadcasting?.namespace ?? '/managed-jobs',
