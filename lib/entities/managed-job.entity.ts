@@ -103,4 +103,11 @@ export class ManagedJobEntity<P = unknown, R = unknown> {
 
   @TimestampColumn({ name: 'updated_at' })
   updatedAt!: Date;
+
+  /**
+   * The W3C trace context of the dispatch (`traceparent`/`tracestate` as JSON), written when
+   * OpenTelemetry is on, so each run continues the dispatching trace in whichever process runs it.
+   */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
 }

@@ -7,6 +7,9 @@ import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
 import { ManagedJobsPostgresSchedules1764400000000 } from './postgres-schedules.migration.js';
 import { ManagedJobsSqliteSchedules1764400000000 } from './sqlite-schedules.migration.js';
 import { ManagedJobsMysqlSchedules1764400000000 } from './mysql-schedules.migration.js';
+import { ManagedJobsPostgresTraceContext1765000000000 } from './postgres-trace-context.migration.js';
+import { ManagedJobsSqliteTraceContext1765000000000 } from './sqlite-trace-context.migration.js';
+import { ManagedJobsMysqlTraceContext1765000000000 } from './mysql-trace-context.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -17,13 +20,13 @@ type MigrationClass = new () => MigrationInterface;
 export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
-      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000];
+      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresTraceContext1765000000000];
     case 'mysql':
     case 'mariadb':
-      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000];
+      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlTraceContext1765000000000];
     case 'better-sqlite3':
     case 'sqlite':
-      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000];
+      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteTraceContext1765000000000];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
   }

@@ -69,6 +69,7 @@ export function toJob(row: Row): ManagedJobEntity {
   job.finishedAt = toDate(row.finished_at);
   job.createdAt = toDate(row.created_at)!;
   job.updatedAt = toDate(row.updated_at)!;
+  job.traceContext = row.trace_context ?? null;
   return job;
 }
 
@@ -104,6 +105,7 @@ export function insertedJob(j: NewJob, row: Row): ManagedJobEntity {
   job.finishedAt = null;
   job.createdAt = toDate(row.created_at)!;
   job.updatedAt = job.createdAt;
+  job.traceContext = j.traceContext ?? null;
   return job;
 }
 

@@ -12,12 +12,13 @@ import { scopeWhere } from './scope.sql.js';
  * records can be built without reading the rows back (no `INSERT … RETURNING` on MySQL).
  */
 const INSERT_JOBS = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at)
+    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, trace_context)
   SELECT j.job_id, j.type, j.queue, 'pending', j.priority, j.payload, j.owner, j.tenant, j.triggered, j.max_attempts,
-    j.idempotent, j.available_at, ?, ?
+    j.idempotent, j.available_at, ?, ?, j.trace_context
   FROM JSON_TABLE(?, '$[*]' COLUMNS (job_id VARCHAR(36) PATH '$.i', type VARCHAR(255) PATH '$.t', queue VARCHAR(255) PATH '$.q',
     priority INT PATH '$.p', payload LONGTEXT PATH '$.d', owner VARCHAR(255) PATH '$.o', tenant VARCHAR(255) PATH '$.n',
-    triggered VARCHAR(255) PATH '$.r', max_attempts INT PATH '$.m', idempotent INT PATH '$.e', available_at VARCHAR(23) PATH '$.a')) j`;
+    triggered VARCHAR(255) PATH '$.r', max_attempts INT PATH '$.m', idempotent INT PATH '$.e', available_at VARCHAR(23) PATH '$.a',
+    trace_context LONGTEXT PATH '$.c')) j`;
 
 /** When each job becomes due, from the database clock `now` (UTC text). */
 export function availableAt(j: NewJob, now: string): string {
@@ -37,6 +38,7 @@ export function insertJobs(jobs: NewJob[], now: string): Sql {
     m: j.maxAttempts,
     e: j.idempotent ? 1 : 0,
     a: availableAt(j, now),
+    c: j.traceContext ?? undefined,
   }));
   return { text: INSERT_JOBS, values: [now, now, JSON.stringify(rows)] };
 }

@@ -23,7 +23,8 @@ function sharesOptions(jobs: NewJob[]): boolean {
       j.maxAttempts === a.maxAttempts &&
       j.idempotent === a.idempotent &&
       (j.availableAt?.getTime() ?? null) === (a.availableAt?.getTime() ?? null) &&
-      j.delayMs === a.delayMs,
+      j.delayMs === a.delayMs &&
+      (j.traceContext ?? null) === (a.traceContext ?? null),
   );
 }
 
@@ -35,7 +36,7 @@ function sharesOptions(jobs: NewJob[]): boolean {
 const INSERTED = `job_id, available_at::text AS available_at, created_at::text AS created_at`;
 
 const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-        triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at`;
+        triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, trace_context`;
 
 /**
  * Only ids and payloads vary; the shared options are single parameters. The payloads (JSON text
@@ -47,7 +48,7 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
   return {
     text: `WITH ins AS (
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
-      SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW}
+      SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW}, $15::text
       FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb)) AS u(job_id, payload)
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
@@ -67,6 +68,7 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
       a.delayMs,
       channel,
       notifyPayload,
+      a.traceContext ?? null,
     ],
   };
 }
@@ -76,10 +78,10 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
     text: `WITH ins AS (
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
       SELECT u.job_id, u.type, u.queue, 'pending', u.priority, u.payload, u.owner, u.tenant, u.triggered,
-        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}
+        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}, u.trace_context
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[], $8::text[],
-        $9::int[], $10::bool[], $11::timestamp[], $12::float8[])
-        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms)
+        $9::int[], $10::bool[], $11::timestamp[], $12::float8[], $15::text[])
+        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms, trace_context)
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
@@ -98,6 +100,7 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
       jobs.map((j) => j.delayMs),
       channel,
       notifyPayload,
+      jobs.map((j) => j.traceContext ?? null),
     ],
   };
 }

@@ -5,8 +5,8 @@ import { NOW, plusMs, type Sql } from './common.sql.js';
 import { scopeWhere } from './scope.sql.js';
 
 const INSERT_JOB = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at)
-  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW})
+    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, trace_context)
+  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW}, ?)
   RETURNING job_id, available_at, created_at`;
 
 /** One job (a batch is a loop of these in one transaction). Returns `job_id, available_at, created_at`. */
@@ -26,6 +26,7 @@ export function insertJob(j: NewJob): Sql {
       j.idempotent ? 1 : 0,
       j.availableAt ? utcText(j.availableAt) : null,
       j.delayMs,
+      j.traceContext ?? null,
     ],
   };
 }
