@@ -7,6 +7,7 @@ export type {
   BroadcastingOptions,
   ScheduleOptions,
   HttpOptions,
+  TelemetryOptions,
 } from './interfaces/managed-jobs-options.interface.js';
 export { ManagedJob } from './decorators/managed-job.decorator.js';
 export type { ManagedJobOptions } from './interfaces/managed-job-options.interface.js';
@@ -68,3 +69,9 @@ export type {
 export { InvalidScheduleError, ScheduleNotFoundError } from './errors/schedule.errors.js';
 export type { JobResponse, JobFileResponse } from './http/job-responses.js';
 export { ManagedJobsExceptionFilter } from './http/managed-jobs-exception.filter.js';
+export {
+  ManagedJobsHealthIndicator,
+  type ManagedJobsHealthOptions,
+  type ManagedJobsHealthDetails,
+  type ManagedJobsHealthResult,
+} from './telemetry/managed-jobs-health.indicator.js';

@@ -56,6 +56,7 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
     progressIntervalMs: options.progressIntervalMs ?? 150,
     retentionDays: options.retentionDays ?? null,
     schedules: options.schedules ?? [],
+    telemetry: { enabled: options.telemetry?.enabled ?? true },
     broadcasting: {
       enabled: options.broadcasting?.enabled ?? true,
       namespace: options.broadcasting?.namespace ?? '/managed-jobs',

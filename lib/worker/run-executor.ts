@@ -38,6 +38,7 @@ import {
 } from '../events/managed-job.events.js';
 import type { CompletedRun, Completion, JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import { hydratePayload } from '../services/payload-validator.js';
 import { RunContext } from './job-context.js';
 import { storedJson } from './stored-json.js';
@@ -59,6 +60,8 @@ export interface RunExecutorDeps {
   logger: Logger;
   inFlight: InFlight;
   keeper: LeaseKeeper;
+  /** Spans and metrics; a handler is wrapped in its run span only when `enabled`. */
+  telemetry: JobTelemetry;
   /** Records a completion with the claim loop's next statement. */
   complete: (completion: Completion) => Promise<CompletedRun | null>;
   /** A slot was freed. */
@@ -105,8 +108,10 @@ export class RunExecutor {
         onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
       }));
       events.publish(new ManagedJobStartedEvent(job));
+      const handle = () => registered.instance.handle(ctx);
+      const { telemetry } = this.deps;
       run.handler = Promise.resolve()
-        .then(() => registered.instance.handle(ctx))
+        .then(telemetry.enabled ? () => telemetry.run(job, handle) : handle)
         .then(
           (value) => ({ ok: true as const, value }),
           (error) => ({ ok: false as const, error: toError(error) }),
@@ -210,6 +215,7 @@ export class RunExecutor {
     const last = await run.ctx!.progress.settle();
     const completion: Completion = { jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message };
     const done = await persist(() => this.deps.complete(completion), this.deps.options.worker.leaseMs);
+    if (done) this.deps.telemetry.completed(run.job);
     if (done && this.deps.events.wants(ManagedJobEvents.Completed)) {
       this.deps.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
     }
@@ -225,6 +231,7 @@ export class RunExecutor {
     const { store, options, events, logger } = this.deps;
     const row = await persist(() => store.fail(failure, options.worker.id), options.worker.leaseMs);
     if (!row) return;
+    this.deps.telemetry.failed(job, row.status === JobStatus.Pending);
     if (row.status === JobStatus.Pending) return this.wakeAfter((retryInSeconds ?? 0) * 1000);
     if (registered.instance.failed && ctx) {
       try {
