@@ -4,7 +4,10 @@ import { dirname, join } from 'node:path';
 import { tmpDir } from '../support/databases.js';
 
 /** The optional peers: the package must load and run jobs without any of them. */
-const OPTIONAL = ['@nestjs/event-emitter', '@nestjs/schedule', 'cron', '@nestjs/websockets', '@nestjs/platform-socket.io', 'socket.io'];
+const OPTIONAL = [
+  ...['@nestjs/event-emitter', '@nestjs/schedule', 'cron', '@nestjs/websockets', '@nestjs/platform-socket.io', 'socket.io'],
+  ...['@opentelemetry/api', '@nestjs/terminus'],
+];
 /** What an app on SQLite has: the required peers, the driver, and this package's own dependencies (npm installs those with it). */
 const REQUIRED = [
   ...['@nestjs/common', '@nestjs/core', '@nestjs/typeorm', 'class-transformer', 'class-validator', 'reflect-metadata', 'rxjs', 'typeorm', 'better-sqlite3'],
@@ -82,12 +85,14 @@ Module({ imports: [
 const app = await NestFactory.createApplicationContext(AppModule, { logger: ['log', 'warn', 'error'] });
 const runner = app.get(lib.JobRunnerService);
 const job = await runner.dispatch('hello', { name: 'without peers' }, { ownerId: 1 });
+console.log('trace context: ' + JSON.stringify(job.traceContext));
 let result = 'timed out';
 for (let i = 0; i < 400; i++) {
   const now = await runner.find(job.jobId);
   if (now.status === lib.JobStatus.Completed) { result = JSON.stringify(now.result); break; }
   await new Promise((r) => setTimeout(r, 25));
 }
+console.log('health: ' + JSON.stringify(await app.get(lib.ManagedJobsHealthIndicator).isHealthy('jobs')));
 await app.close();
 console.log(result);
 `;
@@ -178,6 +183,10 @@ describe('the packed package without its optional peers', () => {
     expect(output.match(/'@nestjs\/schedule' is not installed/g)).toHaveLength(1);
     expect(output.match(/'@nestjs\/event-emitter' is not installed/g)).toHaveLength(1);
     expect(output).not.toMatch(/ERROR/);
+    // Without @opentelemetry/api nothing is recorded (no trace context written); without
+    // @nestjs/terminus the health indicator answers in Terminus's shape all the same.
+    expect(stdout).toContain('trace context: null');
+    expect(JSON.parse(stdout.match(/^health: (.*)$/m)![1])).toMatchObject({ jobs: { status: 'up', database: 'up', worker: 'running' } });
   });
 
   it('is require()-able from CommonJS (the `default` export condition) and runs a job', () => {
