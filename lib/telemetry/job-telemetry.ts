@@ -5,9 +5,10 @@ import type { NewJob } from '../store/job-store.interface.js';
  * What the library reports to OpenTelemetry. The module provides `NO_TELEMETRY` when telemetry is
  * off or `@opentelemetry/api` is not installed, so callers never test for either; the run
  * executor looks at `enabled` once per run and calls `run` only when it is true, so a run costs
- * nothing extra when telemetry is off.
+ * nothing extra when telemetry is off, or on without an SDK registered.
  */
 export interface JobTelemetry {
+  /** Something records (an SDK is registered); read once per run. */
   readonly enabled: boolean;
   /**
    * Calls `insert` inside the dispatch span of `jobs` (one span for a batch; all one type), after
