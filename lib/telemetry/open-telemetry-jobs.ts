@@ -162,10 +162,12 @@ export class OpenTelemetryJobs implements JobTelemetry {
   }
 
   completed(job: ManagedJobEntity): void {
+    if (!this.metered) return; // no attributes object per job for a no-op counter
     this.completedCount.add(1, { [ATTR_DESTINATION]: job.queue, [ATTR_TYPE]: job.type });
   }
 
   failed(job: ManagedJobEntity, retrying: boolean): void {
+    if (!this.metered) return;
     (retrying ? this.retriedCount : this.failedCount).add(1, { [ATTR_DESTINATION]: job.queue, [ATTR_TYPE]: job.type });
   }
 
