@@ -8,6 +8,7 @@ export type {
   ScheduleOptions,
   HttpOptions,
   JobDefaults,
+  TelemetryOptions,
 } from './interfaces/managed-jobs-options.interface.js';
 export { ManagedJob } from './decorators/managed-job.decorator.js';
 export type { ManagedJobOptions, BackoffFn } from './interfaces/managed-job-options.interface.js';
@@ -74,3 +75,9 @@ export type {
 export { InvalidScheduleError, ScheduleNotFoundError } from './errors/schedule.errors.js';
 export type { JobResponse, JobFileResponse } from './http/job-responses.js';
 export { ManagedJobsExceptionFilter } from './http/managed-jobs-exception.filter.js';
+export {
+  ManagedJobsHealthIndicator,
+  type ManagedJobsHealthOptions,
+  type ManagedJobsHealthDetails,
+  type ManagedJobsHealthResult,
+} from './telemetry/managed-jobs-health.indicator.js';

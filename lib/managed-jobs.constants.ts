@@ -14,5 +14,7 @@ export const EVENTS_CHANNEL = 'managed_jobs_events';
 export const HTTP_CONTROLLER_PATH = Symbol.for('nestjs-managed-jobs:http-path');
 /** Injection token of the `MountedParts` of one module registration (controller, gateway). */
 export const MOUNTED_PARTS = Symbol.for('nestjs-managed-jobs:mounted-parts');
+/** Injection token of the `JobTelemetry` (OpenTelemetry spans and metrics, or nothing). */
+export const JOB_TELEMETRY = Symbol.for('nestjs-managed-jobs:telemetry');
 /** Injection token of the options as given to `forRoot` / returned by the `forRootAsync` factory. */
 export const MODULE_OPTIONS = Symbol.for('nestjs-managed-jobs:module-options');

@@ -109,3 +109,12 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+// The health indicator (lib/telemetry/managed-jobs-health.indicator.ts): why it is down.
+export const HEALTH_DATABASE_DOWN = (reason: string) => `The database did not answer: ${reason}`;
+export const HEALTH_WORKER_STOPPED = () => 'The worker loop is not running.';
+export const HEALTH_WORKER_STALLED = (msAgo: number, pollIntervalMs: number) =>
+  `The worker loop last ticked ${msAgo} ms ago (poll interval ${pollIntervalMs} ms).`;
+export const HEALTH_QUEUE_BEHIND = (ageMs: number, maxMs: number) =>
+  `The oldest due pending job has waited ${ageMs} ms (limit ${maxMs} ms).`;
+export const HEALTH_TIMED_OUT = (ms: number) => `no answer within ${ms} ms`;

@@ -63,6 +63,7 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
     schedules: options.schedules ?? [],
     jobDefaults: { ...options.jobDefaults },
     middleware: [...(options.middleware ?? [])],
+    telemetry: { enabled: options.telemetry?.enabled ?? true },
     broadcasting: {
       enabled: options.broadcasting?.enabled ?? true,
       namespace: options.broadcasting?.namespace ?? '/managed-jobs',

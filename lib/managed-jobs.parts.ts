@@ -2,7 +2,7 @@ import type { DynamicModule, Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { JOB_STORE, MOUNTED_PARTS, RESOLVED_OPTIONS, STORAGE_DRIVER } from './managed-jobs.constants.js';
+import { JOB_STORE, JOB_TELEMETRY, MOUNTED_PARTS, RESOLVED_OPTIONS, STORAGE_DRIVER } from './managed-jobs.constants.js';
 import type { ManagedJobsModuleExtras, ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
 import { checkMountedParts, resolveOptions, type MountedParts, type ResolvedOptions } from './managed-jobs.options.js';
 import { managedJobsEntities } from './entities/index.js';
@@ -24,6 +24,9 @@ import { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-mainte
 import { ManagedJobsScheduler } from './maintenance/managed-jobs.scheduler.js';
 import { managedJobsHttpParts } from './http/managed-jobs-http.parts.js';
 import { ManagedJobsStartup } from './managed-jobs.startup.js';
+import { createJobTelemetry } from './telemetry/job-telemetry.factory.js';
+import { JobTelemetryCloser } from './telemetry/job-telemetry.closer.js';
+import { ManagedJobsHealthIndicator } from './telemetry/managed-jobs-health.indicator.js';
 import { managedSchedulesProviders } from './schedules/managed-schedules.providers.js';
 import { ManagedSchedulesService } from './schedules/managed-schedules.service.js';
 
@@ -68,6 +71,9 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
       useFactory: (options: ResolvedOptions) => options.storage.driver ?? new LocalStorageDriver(options.storage.root),
     },
     JobStoreCloser,
+    { provide: JOB_TELEMETRY, inject: [RESOLVED_OPTIONS, JOB_STORE], useFactory: createJobTelemetry },
+    JobTelemetryCloser,
+    ManagedJobsHealthIndicator,
     ManagedJobMetadataAccessor,
     ManagedJobsExplorer,
     JobRegistry,
@@ -90,6 +96,6 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
     imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
     controllers: [...(definition.controllers ?? []), ...http.controllers],
     providers: [...(definition.providers ?? []), ...providers, ...http.providers],
-    exports: [JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher],
+    exports: [JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher, ManagedJobsHealthIndicator],
   };
 }

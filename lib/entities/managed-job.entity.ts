@@ -118,4 +118,10 @@ export class ManagedJobEntity<P = unknown, R = unknown> {
    */
   @Column({ name: 'stop_disabled_fence', type: 'integer', nullable: true, select: false })
   stopDisabledFence?: number | null;
+  /**
+   * The W3C trace context of the dispatch (`traceparent`/`tracestate` as JSON), written when
+   * OpenTelemetry is on, so each run continues the dispatching trace in whichever process runs it.
+   */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
 }

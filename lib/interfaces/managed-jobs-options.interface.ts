@@ -106,6 +106,16 @@ export interface HttpOptions {
   maxActiveJobsPerOwner?: number;
 }
 
+export interface TelemetryOptions {
+  /**
+   * Record OpenTelemetry spans and metrics through `@opentelemetry/api` (an optional peer: without
+   * it nothing is recorded and nothing fails). With the API but no SDK registered, the API's
+   * no-op implementations are called. `false` records nothing and adds nothing to a run.
+   * @default true (when `@opentelemetry/api` is installed)
+   */
+  enabled?: boolean;
+}
+
 export interface ManagedJobsModuleOptions {
   worker?: WorkerOptions;
   queue?: {
@@ -142,6 +152,8 @@ export interface ManagedJobsModuleOptions {
    * (`@ManagedJob({ middleware })`). Resolved through Nest's DI (see `JobMiddleware`). @default []
    */
   middleware?: Type<JobMiddleware>[];
+  /** OpenTelemetry traces and metrics (see README, "Observability"). @default { enabled: true } */
+  telemetry?: TelemetryOptions;
 }
 
 /** What must be known to build the providers, outside the (possibly async) options factory. */

@@ -11,6 +11,9 @@ import { ManagedJobsPostgresRunControl1764600000000 } from './postgres-run-contr
 import { ManagedJobsSqliteRunControl1764600000000 } from './sqlite-run-control.migration.js';
 import { ManagedJobsMysqlRunControl1764600000000 } from './mysql-run-control.migration.js';
 import { ManagedJobsMysqlEvents1764900000000 } from './mysql-events.migration.js';
+import { ManagedJobsPostgresTraceContext1765000000000 } from './postgres-trace-context.migration.js';
+import { ManagedJobsSqliteTraceContext1765000000000 } from './sqlite-trace-context.migration.js';
+import { ManagedJobsMysqlTraceContext1765000000000 } from './mysql-trace-context.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -21,13 +24,19 @@ type MigrationClass = new () => MigrationInterface;
 export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
-      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresRunControl1764600000000];
+      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresRunControl1764600000000, ManagedJobsPostgresTraceContext1765000000000];
     case 'mysql':
     case 'mariadb':
-      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlRunControl1764600000000, ManagedJobsMysqlEvents1764900000000];
+      return [
+        ManagedJobsMysqlInit1763800000000,
+        ManagedJobsMysqlSchedules1764400000000,
+        ManagedJobsMysqlRunControl1764600000000,
+        ManagedJobsMysqlEvents1764900000000,
+        ManagedJobsMysqlTraceContext1765000000000,
+      ];
     case 'better-sqlite3':
     case 'sqlite':
-      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteRunControl1764600000000];
+      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteRunControl1764600000000, ManagedJobsSqliteTraceContext1765000000000];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { newJobId } from '../ids/job-id.js';
-import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import { JOB_STORE, JOB_TELEMETRY, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
@@ -15,6 +15,7 @@ import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import { ManagedJobStoppedEvent } from '../events/managed-job.events.js';
 import type { JobStore, NewJob, ScopeFilter } from '../store/job-store.interface.js';
 import { JobWorker } from '../worker/job-worker.js';
+import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import { validatePayload } from './payload-validator.js';
 import { retryUntilOf } from '../discovery/job-options.js';
 import { insertedJob } from '../store/row-mapper.js';
@@ -37,6 +38,7 @@ export class JobRunnerService {
     private readonly registry: JobRegistry,
     private readonly worker: JobWorker,
     private readonly events: JobEventsPublisher,
+    @Inject(JOB_TELEMETRY) private readonly telemetry: JobTelemetry,
   ) {}
 
   /**
@@ -49,7 +51,7 @@ export class JobRunnerService {
   dispatch(job: string, payload: unknown, options?: DispatchOptions): Promise<ManagedJobEntity>;
   async dispatch(job: JobReference, payload: unknown, options: DispatchOptions = {}): Promise<ManagedJobEntity> {
     const row = await this.prepare(job, payload, options);
-    const [saved] = await this.store.insert([row], options.manager, options.manager ? '' : this.worker.id);
+    const [saved] = await this.telemetry.dispatch([row], () => this.store.insert([row], options.manager, options.manager ? '' : this.worker.id));
     if (!options.manager) this.worker.wake(true);
     return saved;
   }
@@ -63,7 +65,7 @@ export class JobRunnerService {
   async dispatchMany(job: JobReference, items: DispatchManyItem[], manager?: DispatchOptions['manager']): Promise<ManagedJobEntity[]> {
     if (!items.length) return [];
     const rows = await Promise.all(items.map((item) => this.prepare(job, item.payload, item.options ?? {})));
-    const saved = await this.store.insert(rows, manager, manager ? '' : this.worker.id);
+    const saved = await this.telemetry.dispatch(rows, () => this.store.insert(rows, manager, manager ? '' : this.worker.id));
     if (!manager) this.worker.wake(true);
     return saved;
   }

@@ -11,9 +11,11 @@ import type {
   JobStore,
   ListFilter,
   MaintenanceStore,
+  MonitoringStore,
   NewFile,
   NewJob,
   Notifier,
+  QueueDepth,
   QueueStore,
   ReapResult,
   RunRef,
@@ -29,6 +31,7 @@ export interface StoreParts {
   queue: QueueStore;
   files: FileStore;
   maintenance: MaintenanceStore;
+  monitoring: MonitoringStore;
   notifier: Notifier;
   lock: ClusterLock;
   lifecycle: StoreLifecycle;
@@ -44,6 +47,7 @@ export class ComposedJobStore implements JobStore {
   readonly queue: QueueStore;
   readonly files: FileStore;
   readonly maintenance: MaintenanceStore;
+  readonly monitoring: MonitoringStore;
   readonly notifier: Notifier;
   readonly lock: ClusterLock;
   private readonly lifecycle: StoreLifecycle;
@@ -54,6 +58,7 @@ export class ComposedJobStore implements JobStore {
     this.queue = parts.queue;
     this.files = parts.files;
     this.maintenance = parts.maintenance;
+    this.monitoring = parts.monitoring;
     this.notifier = parts.notifier;
     this.lock = parts.lock;
     this.lifecycle = parts.lifecycle;
@@ -151,6 +156,14 @@ export class ComposedJobStore implements JobStore {
   }
   pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
     return this.maintenance.pruneFinished(jobIds, olderThanDays);
+  }
+
+  // MonitoringStore
+  queueDepth(): Promise<QueueDepth[]> {
+    return this.monitoring.queueDepth();
+  }
+  oldestDueAgeMs(queues: string[]): Promise<number | null> {
+    return this.monitoring.oldestDueAgeMs(queues);
   }
 
   // Notifier

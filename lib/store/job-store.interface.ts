@@ -29,6 +29,8 @@ export interface NewJob {
   /** From the job's `retryUntil()`, evaluated at dispatch. */
   retryUntil: Date | null;
   stoppable: boolean;
+  /** The dispatch's W3C trace context (JSON), when telemetry is on. */
+  traceContext?: string | null;
 }
 
 /** Identifies one run of a job: writes that name a stale fence change nothing. */
@@ -204,6 +206,24 @@ export interface MaintenanceStore {
   pruneFinished(jobIds: string[], olderThanDays: number): Promise<number>;
 }
 
+/** Jobs of one queue in one status (the queue depth gauge). */
+export interface QueueDepth {
+  queue: string;
+  status: 'pending' | 'running';
+  count: number;
+}
+
+/**
+ * Cheap reads for metrics and health checks. Each reads only the active rows through an index
+ * (never a count over every job ever kept), and answers in one statement.
+ */
+export interface MonitoringStore {
+  /** Pending and running jobs per queue (queues without any are left out). */
+  queueDepth(): Promise<QueueDepth[]>;
+  /** How long, on the database clock, the oldest due pending job of `queues` has waited; null when none is due. */
+  oldestDueAgeMs(queues: string[]): Promise<number | null>;
+}
+
 /**
  * Messages between processes. Wake-ups are hints (workers keep polling), encoded and decoded by
  * `wake-message.ts` only; job events are opaque text (the relay's encoding).
@@ -255,7 +275,7 @@ export interface StoreLifecycle {
 }
 
 /** The whole store, as the module provides it. */
-export interface JobStore extends QueueStore, FileStore, MaintenanceStore, Notifier, ClusterLock, StoreLifecycle {
+export interface JobStore extends QueueStore, FileStore, MaintenanceStore, MonitoringStore, Notifier, ClusterLock, StoreLifecycle {
   /** For messages and logs only: branch on `capabilities`, not on the dialect. */
   readonly dialect: 'postgres' | 'sqlite' | 'mysql' | 'mariadb';
   readonly capabilities: StoreCapabilities;

@@ -71,6 +71,7 @@ export function toJob(row: Row): ManagedJobEntity {
   job.updatedAt = toDate(row.updated_at)!;
   job.retryUntil = toDate(row.retry_until);
   job.stoppable = row.stoppable === undefined || Boolean(row.stoppable);
+  job.traceContext = row.trace_context ?? null;
   return job;
 }
 
@@ -108,6 +109,7 @@ export function insertedJob(j: NewJob, row: Row): ManagedJobEntity {
   job.updatedAt = job.createdAt;
   job.retryUntil = j.retryUntil;
   job.stoppable = j.stoppable;
+  job.traceContext = j.traceContext ?? null;
   return job;
 }
 

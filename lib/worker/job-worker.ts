@@ -16,7 +16,7 @@
  * in flight; stop renewing leases. The store is closed afterwards by its owner (job-store.closer.ts).
  */
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { JOB_STORE, NOTIFY_CHANNEL, RESOLVED_OPTIONS, STORAGE_DRIVER } from '../managed-jobs.constants.js';
+import { JOB_STORE, JOB_TELEMETRY, NOTIFY_CHANNEL, RESOLVED_OPTIONS, STORAGE_DRIVER } from '../managed-jobs.constants.js';
 import { HAND_BACK_FAILED, HANDED_BACK, LISTEN_FAILED, WORKER_WITHOUT_JOBS } from '../managed-jobs.messages.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
@@ -29,6 +29,7 @@ import { InFlight, persist } from './in-flight.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { RunExecutor } from './run-executor.js';
 import { decodeWake } from '../store/wake-message.js';
+import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 
 interface Parts {
   loop: ClaimLoop;
@@ -44,6 +45,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Present while the worker runs (enabled, with jobs to run) and until its shutdown ended. */
   private parts?: Parts;
   private stopping = false;
+  /** When the poll timer last fired (the health check's "the worker loop ticks"); 0 before the start. */
+  private lastTickAt = 0;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -51,6 +54,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     private readonly registry: JobRegistry,
     private readonly events: JobEventsPublisher,
+    @Inject(JOB_TELEMETRY) private readonly telemetry: JobTelemetry,
   ) {}
 
   get id(): string {
@@ -60,6 +64,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Number of runs currently holding a slot. */
   get activeCount(): number {
     return this.parts?.executor.size ?? 0;
+  }
+
+  /** For the health check: null when this process runs no worker (disabled, or no job types). */
+  get loopHealth(): { running: boolean; lastTickAt: number } | null {
+    if (!this.lastTickAt) return null;
+    return { running: !!this.parts && !this.stopping, lastTickAt: this.lastTickAt };
   }
 
   /** Look for work now. `fresh` means new jobs may have arrived (not just a slot freeing up). */
@@ -111,6 +121,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       logger: this.logger,
       inFlight: this.inFlight,
       keeper,
+      telemetry: this.telemetry,
       complete: (completion) => loop.complete(completion),
       slotFreed: () => loop.slotFreed(),
       wake: () => loop.wake(true),
@@ -119,7 +130,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     // as an HTTP server does. With every timer unref'd, a worker-only process (an application
     // context, no server) on SQLite exited right after boot, and one on PostgreSQL exited when an
     // outage closed its connections while idle. The shutdown clears it.
-    const poll = setInterval(() => loop.wake(true), worker.pollIntervalMs);
+    const poll = setInterval(() => {
+      this.lastTickAt = Date.now();
+      loop.wake(true);
+    }, worker.pollIntervalMs);
+    this.lastTickAt = Date.now();
     this.parts = { loop, executor, keeper, poll };
     keeper.start();
     void this.store.listen((payload) => this.onNotify(payload)).catch((error) => {

@@ -45,6 +45,7 @@ import {
 } from '../events/managed-job.events.js';
 import type { CompletedRun, Completion, JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import { hydratePayload } from '../services/payload-validator.js';
 import { RunContext } from './job-context.js';
 import { storedJson } from './stored-json.js';
@@ -68,6 +69,8 @@ export interface RunExecutorDeps {
   logger: Logger;
   inFlight: InFlight;
   keeper: LeaseKeeper;
+  /** Spans and metrics; a handler is wrapped in its run span only when `enabled`. */
+  telemetry: JobTelemetry;
   /** Records a completion with the claim loop's next statement. */
   complete: (completion: Completion) => Promise<CompletedRun | null>;
   /** A slot was freed. */
@@ -114,10 +117,15 @@ export class RunExecutor {
         onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
       }));
       events.publish(new ManagedJobStartedEvent(job));
-      const handled = registered.middleware.length
-        ? runThrough(registered.middleware, ctx, () => registered.instance.handle(ctx))
-        : Promise.resolve().then(() => registered.instance.handle(ctx));
-      run.handler = handled.then(
+      // Module-wide and the job's own middleware around the handler; the run span (when telemetry
+      // is on) around all of it.
+      const handle = registered.middleware.length
+        ? () => runThrough(registered.middleware, ctx, () => registered.instance.handle(ctx))
+        : () => registered.instance.handle(ctx);
+      const { telemetry } = this.deps;
+      run.handler = Promise.resolve()
+        .then(telemetry.enabled ? () => telemetry.run(job, handle) : handle)
+        .then(
           (value) => ({ ok: true as const, value }),
           (error) => ({ ok: false as const, error: toError(error) }),
         );
@@ -234,6 +242,7 @@ export class RunExecutor {
     const last = await run.ctx!.progress.settle();
     const completion: Completion = { jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message };
     const done = await persist(() => this.deps.complete(completion), this.deps.options.worker.leaseMs);
+    if (done) this.deps.telemetry.completed(run.job);
     if (done && this.deps.events.wants(ManagedJobEvents.Completed)) {
       this.deps.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
     }
@@ -258,6 +267,7 @@ export class RunExecutor {
     };
     const row = await persist(() => store.fail(failure, options.worker.id), options.worker.leaseMs);
     if (!row) return;
+    this.deps.telemetry.failed(job, row.status === JobStatus.Pending);
     if (row.status === JobStatus.Pending) {
       if (events.wants(ManagedJobEvents.Retrying)) events.publish(new ManagedJobRetryingEvent(row, error));
       return this.wakeAfter((retryInSeconds ?? 0) * 1000);

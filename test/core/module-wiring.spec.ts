@@ -7,6 +7,7 @@ import {
   JobRunnerService,
   ManagedJobFilesService,
   ManagedJobsConfigurationError,
+  ManagedJobsHealthIndicator,
   ManagedJobsMaintenanceService,
   ManagedSchedulesService,
   ManagedJobsModule,
@@ -91,7 +92,14 @@ describe('module wiring: one rule for forRoot and forRootAsync', () => {
 
   it('exports the public services only, not its internal tokens', () => {
     for (const definition of [ManagedJobsModule.forRoot({}), ManagedJobsModule.forRootAsync({ useFactory: () => ({}) })]) {
-      expect(definition.exports).toEqual([JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher]);
+      expect(definition.exports).toEqual([
+        JobRunnerService,
+        ManagedSchedulesService,
+        ManagedJobFilesService,
+        ManagedJobsMaintenanceService,
+        JobEventsPublisher,
+        ManagedJobsHealthIndicator,
+      ]);
     }
   });
 });

@@ -7,6 +7,7 @@ import { tmpDir } from '../support/databases.js';
 const OPTIONAL = [
   ...['@nestjs/event-emitter', '@nestjs/schedule', 'cron', '@nestjs/websockets', '@nestjs/platform-socket.io', 'socket.io'],
   ...['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-request-presigner'],
+  ...['@opentelemetry/api', '@nestjs/terminus'],
 ];
 /** What an app on SQLite has: the required peers, the driver, and this package's own dependencies (npm installs those with it). */
 const REQUIRED = [
@@ -85,12 +86,14 @@ Module({ imports: [
 const app = await NestFactory.createApplicationContext(AppModule, { logger: ['log', 'warn', 'error'] });
 const runner = app.get(lib.JobRunnerService);
 const job = await runner.dispatch('hello', { name: 'without peers' }, { ownerId: 1 });
+console.log('trace context: ' + JSON.stringify(job.traceContext));
 let result = 'timed out';
 for (let i = 0; i < 400; i++) {
   const now = await runner.find(job.jobId);
   if (now.status === lib.JobStatus.Completed) { result = JSON.stringify(now.result); break; }
   await new Promise((r) => setTimeout(r, 25));
 }
+console.log('health: ' + JSON.stringify(await app.get(lib.ManagedJobsHealthIndicator).isHealthy('jobs')));
 await app.close();
 console.log(result);
 `;
@@ -203,6 +206,10 @@ describe('the packed package without its optional peers', () => {
     expect(output.match(/'@nestjs\/schedule' is not installed/g)).toHaveLength(1);
     expect(output.match(/'@nestjs\/event-emitter' is not installed/g)).toHaveLength(1);
     expect(output).not.toMatch(/ERROR/);
+    // Without @opentelemetry/api nothing is recorded (no trace context written); without
+    // @nestjs/terminus the health indicator answers in Terminus's shape all the same.
+    expect(stdout).toContain('trace context: null');
+    expect(JSON.parse(stdout.match(/^health: (.*)$/m)![1])).toMatchObject({ jobs: { status: 'up', database: 'up', worker: 'running' } });
   });
 
   it('fails the start of an app using S3StorageDriver without @aws-sdk/client-s3, naming the package', () => {

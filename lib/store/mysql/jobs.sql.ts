@@ -12,13 +12,13 @@ import { scopeWhere } from './scope.sql.js';
  * records can be built without reading the rows back (no `INSERT … RETURNING` on MySQL).
  */
 const INSERT_JOBS = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable)
+    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable, trace_context)
   SELECT j.job_id, j.type, j.queue, 'pending', j.priority, j.payload, j.owner, j.tenant, j.triggered, j.max_attempts,
-    j.idempotent, j.available_at, ?, ?, j.retry_until, j.stoppable
+    j.idempotent, j.available_at, ?, ?, j.retry_until, j.stoppable, j.trace_context
   FROM JSON_TABLE(?, '$[*]' COLUMNS (job_id VARCHAR(36) PATH '$.i', type VARCHAR(255) PATH '$.t', queue VARCHAR(255) PATH '$.q',
     priority INT PATH '$.p', payload LONGTEXT PATH '$.d', owner VARCHAR(255) PATH '$.o', tenant VARCHAR(255) PATH '$.n',
     triggered VARCHAR(255) PATH '$.r', max_attempts INT PATH '$.m', idempotent INT PATH '$.e', available_at VARCHAR(23) PATH '$.a',
-    retry_until VARCHAR(23) PATH '$.u', stoppable INT PATH '$.s')) j`;
+    retry_until VARCHAR(23) PATH '$.u', stoppable INT PATH '$.s', trace_context LONGTEXT PATH '$.c')) j`;
 
 /** When each job becomes due, from the database clock `now` (UTC text). */
 export function availableAt(j: NewJob, now: string): string {
@@ -40,6 +40,7 @@ export function insertJobs(jobs: NewJob[], now: string): Sql {
     a: availableAt(j, now),
     u: j.retryUntil ? utcText(j.retryUntil) : undefined,
     s: j.stoppable ? 1 : 0,
+    c: j.traceContext ?? undefined,
   }));
   return { text: INSERT_JOBS, values: [now, now, JSON.stringify(rows)] };
 }

@@ -3,6 +3,7 @@ import type { StoreParts } from '../composed-job-store.js';
 import { MysqlClusterLock } from './cluster-lock.js';
 import { MysqlFileStore } from './file.store.js';
 import { MysqlMaintenanceStore } from './maintenance.store.js';
+import { MysqlMonitoringStore } from './monitoring.store.js';
 import { MysqlConnection } from './mysql.connection.js';
 import { MysqlNotifier } from './notifier.js';
 import { MysqlQueueStore } from './queue.store.js';
@@ -20,6 +21,7 @@ export function mysqlStoreParts(dataSource: DataSource, preparedStatements: bool
     queue: new MysqlQueueStore(db),
     files: new MysqlFileStore(db),
     maintenance: new MysqlMaintenanceStore(db),
+    monitoring: new MysqlMonitoringStore(db),
     notifier,
     lock: new MysqlClusterLock(db),
     // The pool is the application's (TypeORM closes it); ours are the wake-up and event timers.

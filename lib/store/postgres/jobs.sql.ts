@@ -25,7 +25,8 @@ function sharesOptions(jobs: NewJob[]): boolean {
       (j.availableAt?.getTime() ?? null) === (a.availableAt?.getTime() ?? null) &&
       j.delayMs === a.delayMs &&
       (j.retryUntil?.getTime() ?? null) === (a.retryUntil?.getTime() ?? null) &&
-      j.stoppable === a.stoppable,
+      j.stoppable === a.stoppable &&
+      (j.traceContext ?? null) === (a.traceContext ?? null),
   );
 }
 
@@ -37,7 +38,7 @@ function sharesOptions(jobs: NewJob[]): boolean {
 const INSERTED = `job_id, available_at::text AS available_at, created_at::text AS created_at`;
 
 const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-        triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable`;
+        triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable, trace_context`;
 
 /**
  * Only ids and payloads vary; the shared options are single parameters. The payloads (JSON text
@@ -50,7 +51,7 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
     text: `WITH ins AS (
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
       SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW},
-        $15::timestamp, $16::bool
+        $15::timestamp, $16::bool, $17::text
       FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb)) AS u(job_id, payload)
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
@@ -72,6 +73,7 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
       notifyPayload,
       a.retryUntil ? utcText(a.retryUntil) : null,
       a.stoppable,
+      a.traceContext ?? null,
     ],
   };
 }
@@ -81,10 +83,10 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
     text: `WITH ins AS (
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
       SELECT u.job_id, u.type, u.queue, 'pending', u.priority, u.payload, u.owner, u.tenant, u.triggered,
-        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}, u.retry_until, u.stoppable
+        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}, u.retry_until, u.stoppable, u.trace_context
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[], $8::text[],
-        $9::int[], $10::bool[], $11::timestamp[], $12::float8[], $15::timestamp[], $16::bool[])
-        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms, retry_until, stoppable)
+        $9::int[], $10::bool[], $11::timestamp[], $12::float8[], $15::timestamp[], $16::bool[], $17::text[])
+        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms, retry_until, stoppable, trace_context)
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
@@ -105,6 +107,7 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
       notifyPayload,
       jobs.map((j) => (j.retryUntil ? utcText(j.retryUntil) : null)),
       jobs.map((j) => j.stoppable),
+      jobs.map((j) => j.traceContext ?? null),
     ],
   };
 }

@@ -3,6 +3,7 @@ import type { StoreParts } from '../composed-job-store.js';
 import { PostgresClusterLock } from './cluster-lock.js';
 import { PostgresFileStore } from './file.store.js';
 import { PostgresMaintenanceStore } from './maintenance.store.js';
+import { PostgresMonitoringStore } from './monitoring.store.js';
 import { PostgresNotifier } from './notifier.js';
 import { PostgresConnection } from './postgres.connection.js';
 import { PostgresQueueStore } from './queue.store.js';
@@ -20,6 +21,7 @@ export function postgresStoreParts(dataSource: DataSource, preparedStatements: b
     queue: new PostgresQueueStore(db),
     files: new PostgresFileStore(db),
     maintenance: new PostgresMaintenanceStore(db),
+    monitoring: new PostgresMonitoringStore(db),
     notifier,
     lock: new PostgresClusterLock(db),
     // The pool is the application's (TypeORM closes it); ours are the LISTEN clients.

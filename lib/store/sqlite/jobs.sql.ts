@@ -5,8 +5,8 @@ import { NOW, plusMs, type Sql } from './common.sql.js';
 import { scopeWhere } from './scope.sql.js';
 
 const INSERT_JOB = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable)
-  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW}, ?, ?)
+    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable, trace_context)
+  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW}, ?, ?, ?)
   RETURNING job_id, available_at, created_at`;
 
 /** One job (a batch is a loop of these in one transaction). Returns `job_id, available_at, created_at`. */
@@ -28,6 +28,7 @@ export function insertJob(j: NewJob): Sql {
       j.delayMs,
       j.retryUntil ? utcText(j.retryUntil) : null,
       j.stoppable ? 1 : 0,
+      j.traceContext ?? null,
     ],
   };
 }

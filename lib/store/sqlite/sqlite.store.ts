@@ -3,6 +3,7 @@ import type { StoreParts } from '../composed-job-store.js';
 import { SqliteClusterLock } from './cluster-lock.js';
 import { SqliteFileStore } from './file.store.js';
 import { SqliteMaintenanceStore } from './maintenance.store.js';
+import { SqliteMonitoringStore } from './monitoring.store.js';
 import { SqliteNotifier } from './notifier.js';
 import { SqliteConnection } from './sqlite.connection.js';
 import { SqliteQueueStore } from './queue.store.js';
@@ -17,6 +18,7 @@ export function sqliteStoreParts(dataSource: DataSource): StoreParts {
     queue: new SqliteQueueStore(db),
     files: new SqliteFileStore(db),
     maintenance: new SqliteMaintenanceStore(db),
+    monitoring: new SqliteMonitoringStore(db),
     notifier,
     lock: new SqliteClusterLock(db),
     lifecycle: {

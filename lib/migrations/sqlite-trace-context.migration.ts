@@ -1,0 +1,18 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * SQLite: `trace_context`, the W3C trace context of the dispatch (OpenTelemetry), so a run
+ * in any process continues the dispatching trace. Nullable, no index: written at dispatch, read
+ * only with the claimed row.
+ */
+export class ManagedJobsSqliteTraceContext1765000000000 implements MigrationInterface {
+  name = 'ManagedJobsSqliteTraceContext1765000000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "managed_jobs" ADD "trace_context" text`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "managed_jobs" DROP COLUMN "trace_context"`);
+  }
+}

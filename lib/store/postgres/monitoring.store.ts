@@ -1,0 +1,16 @@
+import type { MonitoringStore, QueueDepth } from '../job-store.interface.js';
+import type { PostgresConnection } from './postgres.connection.js';
+import { oldestDueAge, queueDepth } from './monitoring.sql.js';
+
+export class PostgresMonitoringStore implements MonitoringStore {
+  constructor(private readonly db: PostgresConnection) {}
+
+  async queueDepth(): Promise<QueueDepth[]> {
+    return (await this.db.query(queueDepth())).map((r) => ({ queue: r.queue, status: r.status, count: Number(r.count) }));
+  }
+
+  async oldestDueAgeMs(queues: string[]): Promise<number | null> {
+    const [row] = await this.db.query(oldestDueAge(queues));
+    return row?.age_ms === null || row?.age_ms === undefined ? null : Math.max(0, Number(row.age_ms));
+  }
+}
