@@ -16,3 +16,5 @@ export const HTTP_CONTROLLER_PATH = Symbol.for('nestjs-managed-jobs:http-path');
 export const MOUNTED_PARTS = Symbol.for('nestjs-managed-jobs:mounted-parts');
 /** Injection token of the options as given to `forRoot` / returned by the `forRootAsync` factory. */
 export const MODULE_OPTIONS = Symbol.for('nestjs-managed-jobs:module-options');
+/** Injection token of the operator API's path (`{operator.path}/api`), applied before routes are registered. */
+export const OPERATOR_API_PATH = Symbol.for('nestjs-managed-jobs:operator-api-path');

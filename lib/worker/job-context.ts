@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import { JobFencedError, JobInterruptedError } from '../errors/managed-jobs.errors.js';
-import type { AddFileInput, JobContext, PutFileOptions } from '../interfaces/job-context.interface.js';
+import type { AddFileInput, JobContext, JobLogger, PutFileOptions } from '../interfaces/job-context.interface.js';
+import { Logger } from '@nestjs/common';
 import type { JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { assertSafeFileName, storedFileName } from '../storage/file-names.js';
@@ -15,6 +16,8 @@ export interface JobContextDeps {
   fileExpiryDays: number;
   progressIntervalMs: number;
   onProgress: (job: ManagedJobEntity) => void;
+  /** Where `ctx.log` lines go (batched); without it they only reach the Nest logger. */
+  logs?: { write(jobId: string, level: 'info' | 'warn' | 'error', message: unknown, data?: unknown): void };
 }
 
 /**
@@ -32,6 +35,8 @@ export class RunContext<P = unknown> implements JobContext<P> {
   private readonly run: RunRef;
   private state: Record<string, unknown> | null;
   private steps?: Map<string, unknown>;
+  /** Made on first use: most handlers never log. */
+  private logger?: JobLogger;
 
   constructor(
     readonly job: ManagedJobEntity,
@@ -60,6 +65,23 @@ export class RunContext<P = unknown> implements JobContext<P> {
       if (this.reason) this.controller.abort(this.reason);
     }
     return this.controller.signal;
+  }
+
+  get log(): JobLogger {
+    if (!this.logger) {
+      const { logs } = this.deps;
+      const jobId = this.jobId;
+      const nest = new Logger('ManagedJobs');
+      const line = (level: 'info' | 'warn' | 'error') => (message: string, data?: object) => {
+        if (logs) return logs.write(jobId, level, message, data);
+        const text = `[job ${jobId}] ${message}`;
+        if (level === 'error') nest.error(text);
+        else if (level === 'warn') nest.warn(text);
+        else nest.log(text);
+      };
+      this.logger = { info: line('info'), warn: line('warn'), error: line('error') };
+    }
+    return this.logger;
   }
 
   /** Why the run was interrupted, if it was. */

@@ -29,12 +29,16 @@ import { InFlight, persist } from './in-flight.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { RunExecutor } from './run-executor.js';
 import { decodeWake } from '../store/wake-message.js';
+import { JobLogWriter } from '../operator/job-log.writer.js';
+import { OperatorStore } from '../operator/operator.store.js';
+import { WorkerRegistration } from '../operator/worker-registry.js';
 
 interface Parts {
   loop: ClaimLoop;
   executor: RunExecutor;
   keeper: LeaseKeeper;
   poll: NodeJS.Timeout;
+  registration: WorkerRegistration;
 }
 
 @Injectable()
@@ -51,6 +55,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     private readonly registry: JobRegistry,
     private readonly events: JobEventsPublisher,
+    private readonly logs: JobLogWriter,
+    private readonly operatorStore: OperatorStore,
   ) {}
 
   get id(): string {
@@ -114,14 +120,18 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       complete: (completion) => loop.complete(completion),
       slotFreed: () => loop.slotFreed(),
       wake: () => loop.wake(true),
+      logs: this.logs,
     });
     // The poll timer is the one timer left referenced: a running worker keeps its process alive,
     // as an HTTP server does. With every timer unref'd, a worker-only process (an application
     // context, no server) on SQLite exited right after boot, and one on PostgreSQL exited when an
     // outage closed its connections while idle. The shutdown clears it.
     const poll = setInterval(() => loop.wake(true), worker.pollIntervalMs);
-    this.parts = { loop, executor, keeper, poll };
+    // The registry row (workers(), stats()): one upsert per heartbeat interval, nothing per job.
+    const registration = new WorkerRegistration(this.operatorStore, this.options, () => executor.size);
+    this.parts = { loop, executor, keeper, poll, registration };
     keeper.start();
+    registration.start();
     void this.store.listen((payload) => this.onNotify(payload)).catch((error) => {
       this.logger.warn(LISTEN_FAILED(NOTIFY_CHANNEL, (error as Error).message));
     });
@@ -140,7 +150,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.parts || this.stopping) return;
     this.stopping = true;
-    const { loop, executor, keeper, poll } = this.parts;
+    const { loop, executor, keeper, poll, registration } = this.parts;
     loop.stop();
     clearInterval(poll);
     // Leases stay renewed until every run is handed back: with shutdownTimeoutMs > leaseMs, a
@@ -151,6 +161,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     // Completions and claims still in flight (a claim that lands now is handed back by the loop).
     await this.inFlight.settled();
     await keeper.stop();
+    await registration.stop();
+    await this.logs.flush(); // the last ctx.log lines of the runs that just ended
     this.parts = undefined;
   }
 

@@ -39,7 +39,7 @@ import {
 import type { CompletedRun, Completion, JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { hydratePayload } from '../services/payload-validator.js';
-import { RunContext } from './job-context.js';
+import { RunContext, type JobContextDeps } from './job-context.js';
 import { storedJson } from './stored-json.js';
 import { persist, withTimeout, type InFlight } from './in-flight.js';
 import type { LeaseKeeper } from './lease-keeper.js';
@@ -65,6 +65,8 @@ export interface RunExecutorDeps {
   slotFreed: () => void;
   /** A retry became due. */
   wake: () => void;
+  /** Where `ctx.log` lines go (the operator's batched writer). */
+  logs?: JobContextDeps['logs'];
 }
 
 export class RunExecutor {
@@ -103,6 +105,7 @@ export class RunExecutor {
         fileExpiryDays: options.fileExpiryDays,
         progressIntervalMs: options.progressIntervalMs,
         onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
+        logs: this.deps.logs,
       }));
       events.publish(new ManagedJobStartedEvent(job));
       run.handler = Promise.resolve()
