@@ -9,6 +9,7 @@ import {
   ManagedJobsConfigurationError,
   ManagedJobsMaintenanceService,
   ManagedSchedulesService,
+  ManagedJobsOperatorService,
   ManagedJobsModule,
   managedJobsMigrations,
 } from '../../lib/index.js';
@@ -91,7 +92,7 @@ describe('module wiring: one rule for forRoot and forRootAsync', () => {
 
   it('exports the public services only, not its internal tokens', () => {
     for (const definition of [ManagedJobsModule.forRoot({}), ManagedJobsModule.forRootAsync({ useFactory: () => ({}) })]) {
-      expect(definition.exports).toEqual([JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher]);
+      expect(definition.exports).toEqual([JobRunnerService, ManagedSchedulesService, ManagedJobsOperatorService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher]);
     }
   });
 });

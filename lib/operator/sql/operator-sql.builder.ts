@@ -66,10 +66,10 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     if (f.createdTo !== undefined) parts.push(`created_at < ${d.timeParam(p.add(f.createdTo))}`);
     if (f.finishedBefore !== undefined) parts.push(`finished_at < ${d.timeParam(p.add(f.finishedBefore))}`);
     if (f.search !== undefined) {
-      const exact = p.add(f.search);
-      const like = p.add(`%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      const matches = (column: string) => `${column} ${d.ilike} ${like}${d.likeEscape}`;
-      parts.push(`(${d.idText('job_id')} = ${exact} OR ${matches('type')} OR ${matches('failed_reason')} OR ${matches('progress_message')})`);
+      // A placeholder per use: `?` takes one value each time it appears.
+      const pattern = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const matches = (column: string) => `${column} ${d.ilike} ${p.add(pattern)}${d.likeEscape}`;
+      parts.push(`(${d.idText('job_id')} = ${p.add(f.search)} OR ${matches('type')} OR ${matches('failed_reason')} OR ${matches('progress_message')})`);
     }
     return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
   };
