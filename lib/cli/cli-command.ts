@@ -1,4 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, Provider } from '@nestjs/common';
 import type { ParseArgsConfig } from 'node:util';
 import type { CliOverrides } from './cli-overrides.js';
 import type { CliOutput } from './cli-output.js';
@@ -26,6 +26,8 @@ export interface CliCommand {
   read?: boolean;
   /** What this process runs while the command does: by default no worker, no schedule ticker, no maintenance. */
   overrides?(values: CliValues): CliOverrides;
+  /** Providers added next to the app's module (they start before the app's own lifecycle hooks run). */
+  providers?(values: CliValues): Provider[];
   /** Checks the arguments before the app starts (throw `CliUsageError`). */
   check?(values: CliValues, positionals: string[]): void;
   /** Returns the exit code. */

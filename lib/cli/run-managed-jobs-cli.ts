@@ -8,7 +8,7 @@
  * app's options say; every other command runs none, no schedule ticker and no daily maintenance
  * (cli-overrides.ts). Exit codes: 0 done, 1 failed (message on stderr), 2 bad usage.
  */
-import type { INestApplicationContext, LogLevel, Type } from '@nestjs/common';
+import { Module, type INestApplicationContext, type LogLevel, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliValues } from './cli-command.js';
@@ -88,7 +88,7 @@ export async function runManagedJobsCli(appModule: Type<unknown>, argv: string[]
   try {
     // Read commands keep stdout for their output (and --json parseable): only errors are logged.
     const logger: LogLevel[] = command.name === 'work' ? ['log', 'warn', 'error'] : ['error'];
-    app = await NestFactory.createApplicationContext(appModule, { logger });
+    app = await NestFactory.createApplicationContext(withProviders(appModule, command.providers?.(values) ?? []), { logger });
     return await command.run({ app, values, positionals, out });
   } catch (error) {
     out.error(error instanceof CliUsageError ? `${error.message}\nUsage: ${command.usage}` : `Error: ${(error as Error)?.message ?? error}`);
@@ -101,6 +101,14 @@ export async function runManagedJobsCli(appModule: Type<unknown>, argv: string[]
     }
     setCliOverrides(undefined);
   }
+}
+
+/** The app's module, with the command's own providers beside it (a root module that imports it). */
+function withProviders(appModule: Type<unknown>, providers: Provider[]): Type<unknown> {
+  if (!providers.length) return appModule;
+  class ManagedJobsCliModule {}
+  Module({ imports: [appModule], providers })(ManagedJobsCliModule);
+  return ManagedJobsCliModule;
 }
 
 function overview(name: string | undefined): string {

@@ -66,7 +66,7 @@ export class ManagedJobsOperatorService {
     const sql = this.db.sql;
     const [counts, paused, workers] = await Promise.all([
       this.db.rows<{ queue: string; status: string; n: unknown }>(sql.countsByQueue()),
-      this.db.rows<{ queue: string }>(sql.pausedQueues()),
+      this.db.rows<{ queue: string; paused: unknown }>(sql.queueSwitches()),
       this.db.one<{ n: unknown }>(sql.countLiveWorkers(registryStaleMs(this.options))),
     ]);
     const byQueue = new Map<string, QueueStats>();
@@ -83,7 +83,7 @@ export class ManagedJobsOperatorService {
       const q = queue(row.queue) as unknown as Record<string, number>;
       if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = Number(row.n);
     }
-    for (const row of paused) queue(row.queue).paused = true;
+    for (const row of paused) queue(row.queue).paused = Number(row.paused) === 1; // true, 1 or '1' by dialect
     await Promise.all(
       [...byQueue.values()]
         .filter((q) => q.pending > 0)

@@ -34,10 +34,11 @@ export class WorkerRegistration {
   ) {}
 
   start(): void {
-    this.beating = this.beat();
-    this.timer = setInterval(() => {
+    const beat = () => {
       this.beating ??= this.beat().finally(() => (this.beating = undefined));
-    }, this.options.worker.heartbeatIntervalMs);
+    };
+    beat();
+    this.timer = setInterval(beat, this.options.worker.heartbeatIntervalMs);
     this.timer.unref();
   }
 
@@ -51,7 +52,6 @@ export class WorkerRegistration {
   private async beat(): Promise<void> {
     const { worker } = this.options;
     try {
-      if (this.beats++ % SWEEP_EVERY === 0) await this.store.write(this.store.sql.deleteStaleWorkers(registryStaleMs(this.options)));
       await this.store.write(
         this.store.sql.upsertWorker({
           workerId: worker.id,
@@ -62,6 +62,7 @@ export class WorkerRegistration {
           running: this.running(),
         }),
       );
+      if (this.beats++ % SWEEP_EVERY === 0) await this.store.write(this.store.sql.deleteStaleWorkers(registryStaleMs(this.options)));
       this.failing = false;
     } catch (error) {
       // Said once per outage: the registry is for operators, the jobs go on.

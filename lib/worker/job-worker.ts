@@ -48,6 +48,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Present while the worker runs (enabled, with jobs to run) and until its shutdown ended. */
   private parts?: Parts;
   private stopping = false;
+  /** Set by `limitRuns` before the worker starts. */
+  private runBudget?: number;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -71,6 +73,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Look for work now. `fresh` means new jobs may have arrived (not just a slot freeing up). */
   wake(fresh = false): void {
     this.parts?.loop.wake(fresh);
+  }
+
+  /** Claim at most `runs` more jobs in this process (the CLI's `work --once` / `--max-jobs`). */
+  limitRuns(runs: number): void {
+    this.runBudget = runs;
+    this.parts?.loop.limitRuns(runs);
   }
 
   /** Called when a stop was requested, here or (through NOTIFY) in another process. */
@@ -132,6 +140,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.parts = { loop, executor, keeper, poll, registration };
     keeper.start();
     registration.start();
+    if (this.runBudget !== undefined) loop.limitRuns(this.runBudget);
     void this.store.listen((payload) => this.onNotify(payload)).catch((error) => {
       this.logger.warn(LISTEN_FAILED(NOTIFY_CHANNEL, (error as Error).message));
     });

@@ -2,14 +2,12 @@
  * `work`: runs a worker in this process, even where the app's options turn it off, until one of
  * Laravel's `queue:work` limits is reached or SIGTERM/SIGINT arrives; then stops as the in-process
  * worker does at shutdown (stop claiming, let runs finish for `shutdownTimeoutMs`, hand the rest
- * back without using a try). Runs are counted by their end events in this process (completed,
- * failed, stopped, retrying).
+ * back without using a try). `--once` / `--max-jobs n` cap the worker's claims at 1 / n
+ * (work-monitor.ts), so no further job is claimed, and stop when the last of them ended.
  */
-import { JobEventsPublisher } from '../../events/job-events.publisher.js';
 import { JobRunnerService } from '../../services/job-runner.service.js';
 import { CliUsageError, positiveInteger, type CliCommand } from '../cli-command.js';
-
-const RUN_ENDS = new Set(['managed-job.completed', 'managed-job.failed', 'managed-job.stopped', 'managed-job.retrying']);
+import { CLI_RUN_LIMIT, CliWorkMonitor } from '../work-monitor.js';
 
 export const workCommand: CliCommand = {
   name: 'work',
@@ -35,20 +33,14 @@ export const workCommand: CliCommand = {
     const concurrency = v.once ? 1 : positiveInteger('concurrency', v.concurrency);
     return { worker: { enabled: true, ...(queues ? { queues } : {}), ...(concurrency ? { concurrency } : {}) } };
   },
+  providers: (v) => [{ provide: CLI_RUN_LIMIT, useValue: v.once ? 1 : (positiveInteger('max-jobs', v['max-jobs']) ?? null) }, CliWorkMonitor],
   async run({ app, values, out }) {
-    const maxJobs = values.once ? 1 : positiveInteger('max-jobs', values['max-jobs']);
     const maxTime = positiveInteger('max-time', values['max-time']);
-    let processed = 0;
     let stop!: (why: string) => void;
     const stopped = new Promise<string>((resolve) => (stop = resolve));
-    const onSignal = (signal: NodeJS.Signals) => stop(`received ${signal}`);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    const unsubscribe = app.get(JobEventsPublisher).subscribe((event) => {
-      if (!RUN_ENDS.has(event.name)) return;
-      processed++;
-      if (maxJobs !== undefined && processed >= maxJobs) stop(`processed ${processed} job(s) (--${values.once ? 'once' : 'max-jobs'})`);
-    });
+    const monitor = app.get(CliWorkMonitor);
+    void monitor.signalled.then((signal) => stop(`received ${signal}`));
+    void monitor.limitReached.then(() => stop(values.once ? 'processed one job (--once)' : `processed ${values['max-jobs']} job(s) (--max-jobs)`));
     const timer = maxTime !== undefined ? setTimeout(() => stop(`ran ${maxTime}s (--max-time)`), maxTime * 1000) : undefined;
     if (values['stop-when-empty']) {
       app
@@ -57,12 +49,8 @@ export const workCommand: CliCommand = {
         .then(() => stop('the queue is empty (--stop-when-empty)'))
         .catch((error: Error) => stop(`checking the queue failed: ${error.message}`));
     }
-    if (maxJobs === 0 || maxTime === 0) stop('a limit of 0');
     const why = await stopped;
     clearTimeout(timer);
-    unsubscribe();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
     out.error(`Worker stopping: ${why}.`);
     return 0;
   },

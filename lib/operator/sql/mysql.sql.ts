@@ -19,7 +19,6 @@ export const mysqlOperatorSql = operatorSql({
   // utf8mb4_bin compares exactly: fold both sides for a case-insensitive search.
   ilike: `COLLATE utf8mb4_general_ci LIKE`,
   likeEscape: '',
-  trueValue: '1',
   upsert: (insert, _key, updates) => `${insert} ON DUPLICATE KEY UPDATE ${updates.map((u) => `${u} = VALUES(${u})`).join(', ')}`,
   deleteReturning: false,
   wrapSelfSubquery: (q) => `SELECT log_id FROM (${q}) AS cut`,

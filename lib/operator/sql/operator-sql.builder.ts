@@ -27,7 +27,6 @@ export interface SqlDialect {
   /** Case-insensitive LIKE, and what follows the pattern (SQLite names its escape character). */
   ilike: string;
   likeEscape: string;
-  trueValue: string;
   /** `INSERT … (cols) VALUES (…)` made an upsert on `key` that sets `updates` (column names). */
   upsert(insert: string, key: string, updates: string[]): string;
   /** Whether DELETE … RETURNING is there (else the count comes from the write's header). */
@@ -90,7 +89,7 @@ export function operatorSql(d: SqlDialect): OperatorSql {
         (p) => `SELECT ${d.diffMs(d.now, 'created_at')} AS age_ms FROM managed_jobs
           WHERE status = 'pending' AND queue = ${p.add(queue)} ORDER BY job_id LIMIT 1`,
       ),
-    pausedQueues: () => ({ text: `SELECT queue FROM managed_job_queues WHERE paused = ${d.trueValue}`, values: [] }),
+    queueSwitches: () => ({ text: `SELECT queue, paused FROM managed_job_queues`, values: [] }),
     setPaused: (queue, paused) =>
       build((p) =>
         d.upsert(`INSERT INTO managed_job_queues (queue, paused, updated_at) VALUES (${p.add(queue)}, ${p.add(paused ? 1 : 0)}, ${d.now})`, 'queue', [

@@ -56,8 +56,8 @@ export interface OperatorSql {
   countsByQueue(): Sql;
   /** `age_ms` of the oldest pending job of the queue (by creation), or no row. */
   oldestPending(queue: string): Sql;
-  /** `queue` of every paused queue. */
-  pausedQueues(): Sql;
+  /** `queue, paused` of every queue ever paused (resumed ones included). */
+  queueSwitches(): Sql;
   setPaused(queue: string, paused: boolean): Sql;
   /** Jobs matching the filter, newest first, with every column (times as text). */
   listJobs(filter: JobFilter, limit: number, offset: number): Sql;

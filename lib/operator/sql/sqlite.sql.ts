@@ -19,7 +19,6 @@ export const sqliteOperatorSql = operatorSql({
   // LIKE is case-insensitive for ASCII in SQLite; the escape character must be named.
   ilike: `LIKE`,
   likeEscape: ` ESCAPE '\\'`,
-  trueValue: '1',
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = excluded.${u}`).join(', ')}`,
   deleteReturning: true,
   wrapSelfSubquery: (q) => q,
