@@ -102,7 +102,8 @@ export class ManagedJobsOperatorService {
     const limit = Math.min(MAX_OPERATOR_PAGE, positiveInt('limit', query.limit, 20));
     if (query.batchId !== undefined) return { data: [], meta: { page, limit, total: 0 } };
     const filter: JobFilter = {
-      statuses: statuses('listJobs', query.status, [...STATUSES]),
+      // A queue without a status still reads the (status, queue, job_id) index: one range per status.
+      statuses: statuses('listJobs', query.status, [...STATUSES]) ?? (text('queue', query.queue) !== undefined ? [...STATUSES] : undefined),
       queue: text('queue', query.queue),
       type: text('type', query.type),
       ownerId: text('ownerId', query.ownerId),

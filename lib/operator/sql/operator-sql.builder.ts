@@ -76,6 +76,8 @@ export function operatorSql(d: SqlDialect): OperatorSql {
   /** The job of this row no longer exists (its ledger and log rows have no foreign key). */
   const gone = (table: string) => `NOT EXISTS (SELECT 1 FROM managed_jobs j WHERE j.job_id = ${table}.job_id)`;
 
+  // Ordered by the table's column, never by the text alias of the select list (PostgreSQL would
+  // sort a million ids as text instead of reading the index in order: 2.9 s instead of 1 ms).
   const build = (fn: (p: Params) => string): Sql => {
     const p = new Params(d);
     const text = fn(p);
@@ -98,9 +100,9 @@ export function operatorSql(d: SqlDialect): OperatorSql {
         ]),
       ),
     listJobs: (f, limit, offset) =>
-      build((p) => `SELECT ${jobColumns} FROM managed_jobs ${where(f, p)} ORDER BY job_id DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`),
+      build((p) => `SELECT ${jobColumns} FROM managed_jobs ${where(f, p)} ORDER BY managed_jobs.job_id DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`),
     countJobs: (f) => build((p) => `SELECT count(*) AS total FROM managed_jobs ${where(f, p)}`),
-    jobIds: (f, limit) => build((p) => `SELECT ${d.idText('job_id')} AS job_id, type FROM managed_jobs ${where(f, p)} ORDER BY job_id LIMIT ${p.add(limit)}`),
+    jobIds: (f, limit) => build((p) => `SELECT ${d.idText('job_id')} AS job_id, type FROM managed_jobs ${where(f, p)} ORDER BY managed_jobs.job_id LIMIT ${p.add(limit)}`),
     deleteJobs: (ids, statuses) =>
       build(
         (p) =>
