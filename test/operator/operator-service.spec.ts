@@ -46,6 +46,7 @@ describe.each(dialects)('ManagedJobsOperatorService on %s', (dialect) => {
     await expect(runner.waitFor('nope')).rejects.toBeInstanceOf(JobNotFoundError);
     const many = await runner.dispatchMany('op-echo', Array.from({ length: 5 }, (_, i) => ({ payload: { value: i } })));
     await runner.drain({ timeoutMs: 20_000 });
+    for (const j of many) expect([j.jobId, (await runner.find(j.jobId))!.failedReason]).toEqual([j.jobId, null]);
     for (const j of many) expect(await statusOf(j.jobId)).toBe(JobStatus.Completed);
   });
 
