@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Side-by-side benchmark: nestjs-managed-jobs (SQLite, PostgreSQL) vs BullMQ (Redis), pg-boss and
+ * Side-by-side benchmark: nestjs-managed-jobs (SQLite, PostgreSQL, MariaDB) vs BullMQ (Redis), pg-boss and
  * graphile-worker (PostgreSQL). Run from the repository root:
  *
  *   npm run bench              full: 3 repetitions, issue-6 sizes
@@ -9,7 +9,7 @@
  *            --durable (PostgreSQL with synchronous_commit on; default off, see lib/services.mjs)
  *            --profile (CPU profiles of the children in bench/.work/profiles, open in Chrome DevTools)
  *
- * It starts a throw-away PostgreSQL and a Redis server, runs every (scenario, contender) in a fresh
+ * It starts a throw-away PostgreSQL, a Redis server and (for ours-mariadb) a MariaDB server, runs every (scenario, contender) in a fresh
  * child process under the same Node 22 runtime (the `node` devDependency of bench/), and prints
  * and writes (bench/results/) a table of medians with the spread across repetitions and the ratio
  * of ours to each peer within the run.
@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPostgres, startRedis } from './lib/services.mjs';
+import { startMariadb, startPostgres, startRedis } from './lib/services.mjs';
 import { measureCommitRate } from './lib/reference.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 
@@ -41,6 +41,7 @@ const sizes = quick
 const CONTENDERS = [
   { id: 'ours-sqlite', contender: 'ours', db: 'sqlite', variant: 'default', label: 'ours SQLite', ours: true },
   { id: 'ours-pg', contender: 'ours', db: 'postgres', variant: 'default', label: 'ours PG', ours: true },
+  { id: 'ours-mariadb', contender: 'ours', db: 'mariadb', variant: 'default', label: 'ours MariaDB', ours: true },
   { id: 'bullmq', contender: 'bullmq', db: 'redis', variant: 'default', label: 'BullMQ' },
   { id: 'pgboss', contender: 'pgboss', db: 'postgres', variant: 'default', label: 'pg-boss' },
   { id: 'pgboss-tuned', contender: 'pgboss', db: 'postgres', variant: 'tuned', label: 'pg-boss tuned', workerOnly: true },
@@ -111,8 +112,10 @@ const started = Date.now();
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'nmj-bench-'));
 let pg;
 let redis;
+let mariadb;
 const cleanup = async () => {
   await redis?.stop().catch(() => undefined);
+  await mariadb?.stop().catch(() => undefined);
   await pg?.stop().catch(() => undefined);
   fs.rmSync(tmpRoot, { recursive: true, force: true });
 };
@@ -121,9 +124,14 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 const results = {}; // results[scenarioId][contenderId] = [rep results]
 let reference;
 try {
-  [pg, redis] = await Promise.all([startPostgres({ durable: Boolean(flag('durable')) }), startRedis()]);
+  const needsMariadb = contenders.some((c) => c.db === 'mariadb');
+  [pg, redis, mariadb] = await Promise.all([
+    startPostgres({ durable: Boolean(flag('durable')) }),
+    startRedis(),
+    needsMariadb ? startMariadb({ durable: Boolean(flag('durable')) }) : undefined,
+  ]);
   const runtime = execSync(`"${node22}" --version`, { encoding: 'utf8' }).trim();
-  console.log(`PostgreSQL ${pg.version} on :${pg.port}, Redis ${redis.version} on :${redis.port}; every contender runs under Node ${runtime} (bench/node_modules/node)`);
+  console.log(`PostgreSQL ${pg.version} on :${pg.port}, Redis ${redis.version} on :${redis.port}${mariadb ? `, MariaDB ${mariadb.version} on :${mariadb.port}` : ''}; every contender runs under Node ${runtime} (bench/node_modules/node)`);
 
   const refDb = await pg.createDatabase();
   reference = flag('no-reference') ? { clients: POOL_SIZE, commitsPerSecond: NaN } : await measureCommitRate(pg, refDb, POOL_SIZE, quick ? 3000 : 5000);
@@ -146,6 +154,9 @@ try {
         if (c.db === 'postgres') {
           db = await pg.createDatabase();
           env.pg = { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: db, url: pg.url(db) };
+        } else if (c.db === 'mariadb') {
+          db = await mariadb.createDatabase();
+          env.mariadb = { host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password, database: db };
         } else if (c.db === 'sqlite') {
           env.sqliteFile = path.join(env.tmp, 'jobs.sqlite');
         } else {
@@ -154,7 +165,7 @@ try {
         }
         const t = Date.now();
         const result = await runChild({ contender: c.contender, db: c.db, variant: c.variant, scenario: s.scenario, params: s.params, env }, (s.params.capMs ?? 60_000) * 3 + 120_000);
-        if (db) await pg.dropDatabase(db).catch(() => undefined);
+        if (db) await (c.db === 'mariadb' ? mariadb : pg).dropDatabase(db).catch(() => undefined);
         fs.rmSync(env.tmp, { recursive: true, force: true });
         ((results[s.id] ??= {})[c.id] ??= []).push(result);
         const shown = result.error
@@ -193,6 +204,7 @@ try {
       '@nestjs/core': versionOf('@nestjs/core', root),
       postgresql: pg.version,
       redis: redis.version,
+      ...(mariadb ? { mariadb: mariadb.version, mysql2: versionOf('mysql2', root) } : {}),
     },
     reference,
   };

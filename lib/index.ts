@@ -57,10 +57,12 @@ export {
   ManagedJobsConfigurationError,
   type PayloadViolation,
 } from './errors/managed-jobs.errors.js';
-export type { StorageDriver } from './storage/storage-driver.interface.js';
+export type { StorageDriver, DownloadHeaders } from './storage/storage-driver.interface.js';
 export { LocalStorageDriver, UnsafeFilePathError } from './storage/local-storage.driver.js';
+export { S3StorageDriver } from './storage/s3-storage.driver.js';
+export type { S3StorageOptions } from './storage/s3-storage.options.js';
 export { InvalidFileNameError } from './storage/file-names.js';
-export { ManagedJobFilesService, type OpenedJobFile } from './files/managed-job-files.service.js';
+export { ManagedJobFilesService, type OpenedJobFile, type JobFileRedirect } from './files/managed-job-files.service.js';
 export { ManagedJobsMaintenanceService } from './maintenance/managed-jobs-maintenance.service.js';
 export { ManagedSchedulesService } from './schedules/managed-schedules.service.js';
 export type {

@@ -51,9 +51,9 @@ export const CONTROLLER_DISABLED = () =>
   `The bundled controller is mounted (controller: true) but http.enabled is false. Remove one of the two: controller: true mounts it, http.enabled: false says not to.`;
 export const MIGRATIONS_NOT_RUN = (type: string, detail: string) =>
   `The nestjs-managed-jobs tables are missing (${detail}). Run the shipped migrations: add migrations: managedJobsMigrations('${type}') and migrationsRun: true to your TypeOrmModule.forRoot() options (or add managedJobsMigrations('${type}') to the migrations your CLI runs).`;
-/** `database`: 'SQLite' or 'MySQL/MariaDB' (the databases whose store cannot relay job events). */
+/** `database`: 'SQLite' (the database whose store cannot relay job events). */
 export const EVENTS_IN_PROCESS = (database: string, why: string) =>
-  `${database}: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL to relay events between processes, or run the worker in the web process.`;
+  `${database}: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL or MySQL/MariaDB to relay events between processes, or run the worker in the web process.`;
 export const SCHEDULE_PACKAGE_MISSING = () =>
   `'@nestjs/schedule' is not installed, so the daily file expiry does not run. Install @nestjs/schedule and cron and import ScheduleModule.forRoot(), or set schedule.enabled: false and call ManagedJobFilesService.expireFiles() yourself.`;
 export const INVALID_SCHEDULE = (name: string, reason: string) => `Schedule ${JSON.stringify(name)} is invalid: ${reason}`;
@@ -92,3 +92,7 @@ export const WAIT_TIMED_OUT = (jobId: string, timeoutMs: number) => `Job ${jobId
 export const DRAIN_TIMED_OUT = (timeoutMs: number) => `The queue was not drained within ${timeoutMs} ms.`;
 export const REGISTRY_FAILED = (reason: string) => `Updating the worker registry failed: ${reason}`;
 export const JOB_LOGS_NOT_WRITTEN = (jobId: string, reason: string) => `Could not write the log lines of job ${jobId}: ${reason}`;
+/** `what`: what the driver needed the package for. */
+export const S3_PEER_MISSING = (name: string, what: string) =>
+  `S3StorageDriver needs '${name}' ${what}, and it is not installed. Add it to your dependencies (npm install ${name}).`;
+export const INVALID_S3_OPTION = (option: string, reason: string) => `S3StorageDriver option "${option}" is invalid: ${reason}.`;

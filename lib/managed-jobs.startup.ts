@@ -47,6 +47,6 @@ export class ManagedJobsStartup implements OnApplicationBootstrap {
         ? 'this process runs jobs without a gateway (gateway: false), as a worker-only process does'
         : null;
     if (!why) return;
-    this.logger.warn(EVENTS_IN_PROCESS(this.store.dialect === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB', why));
+    this.logger.warn(EVENTS_IN_PROCESS(this.store.dialect === 'sqlite' ? 'SQLite' : this.store.dialect, why));
   }
 }

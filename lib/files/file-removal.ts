@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
-import { UnsafeFilePathError } from '../storage/local-storage.driver.js';
+import { UnsafeFilePathError } from '../storage/unsafe-file-path.error.js';
 
 /** Physical deletes run this many at a time: enough to hide disk latency, few enough to be polite. */
 const DELETE_CONCURRENCY = 16;

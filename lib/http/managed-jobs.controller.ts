@@ -122,11 +122,17 @@ export function createManagedJobsController(): Type<unknown> {
       return { data: files.map(toFileResponse) };
     }
 
+    /**
+     * Streams the file, or, when the storage hands downloads off (S3 with `presign`), redirects
+     * (302) to a short-lived URL of it: after the owner check in either case, never cached.
+     */
     @Get(':jobId/files/:fileId/download')
     @Header('X-Content-Type-Options', 'nosniff')
-    @Header('Cache-Control', 'private, no-store')
-    async download(@Req() req: unknown, @Param('jobId') jobId: string, @Param('fileId') fileId: string): Promise<StreamableFile> {
-      const { file, stream, size } = await this.files.open(jobId, fileId, { owner: await this.owner(req) });
+    @Header('Cache-Control', NO_STORE)
+    async download(@Req() req: unknown, @Param('jobId') jobId: string, @Param('fileId') fileId: string): Promise<StreamableFile | Response> {
+      const found = await this.files.download(jobId, fileId, { owner: await this.owner(req) });
+      if ('url' in found) return new Response(null, { status: 302, headers: { Location: found.url, 'Cache-Control': NO_STORE } });
+      const { file, stream, size } = found;
       return new StreamableFile(stream, {
         type: safeContentType(file.mimeType),
         disposition: attachmentDisposition(file.filename),

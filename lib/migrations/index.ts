@@ -7,9 +7,10 @@ import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
 import { ManagedJobsPostgresSchedules1764400000000 } from './postgres-schedules.migration.js';
 import { ManagedJobsSqliteSchedules1764400000000 } from './sqlite-schedules.migration.js';
 import { ManagedJobsMysqlSchedules1764400000000 } from './mysql-schedules.migration.js';
-import { ManagedJobsPostgresOperations1764600000000 } from './postgres-operations.migration.js';
-import { ManagedJobsSqliteOperations1764600000000 } from './sqlite-operations.migration.js';
-import { ManagedJobsMysqlOperations1764600000000 } from './mysql-operations.migration.js';
+import { ManagedJobsMysqlEvents1764900000000 } from './mysql-events.migration.js';
+import { ManagedJobsPostgresOperations1765000000000 } from './postgres-operations.migration.js';
+import { ManagedJobsSqliteOperations1765000000000 } from './sqlite-operations.migration.js';
+import { ManagedJobsMysqlOperations1765000000000 } from './mysql-operations.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -20,13 +21,13 @@ type MigrationClass = new () => MigrationInterface;
 export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
-      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresOperations1764600000000];
+      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresOperations1765000000000];
     case 'mysql':
     case 'mariadb':
-      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlOperations1764600000000];
+      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlEvents1764900000000, ManagedJobsMysqlOperations1765000000000];
     case 'better-sqlite3':
     case 'sqlite':
-      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteOperations1764600000000];
+      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteOperations1765000000000];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
   }

@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** MySQL/MariaDB: the operator's tables and the `(status, queue, job_id)` index (see the PostgreSQL migration). */
-export class ManagedJobsMysqlOperations1764600000000 implements MigrationInterface {
-  name = 'ManagedJobsMysqlOperations1764600000000';
+export class ManagedJobsMysqlOperations1765000000000 implements MigrationInterface {
+  name = 'ManagedJobsMysqlOperations1765000000000';
 
   async up(q: QueryRunner): Promise<void> {
     const id = q.connection.driver.normalizeType({ type: 'uuid' }) === 'uuid' ? 'uuid' : 'varchar(255)';

@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * "count by queue and status" from the index alone, and "jobs of this status (and queue), newest
  * first" by reading one range in order (bench/operator-latency.ts has the figures).
  */
-export class ManagedJobsPostgresOperations1764600000000 implements MigrationInterface {
-  name = 'ManagedJobsPostgresOperations1764600000000';
+export class ManagedJobsPostgresOperations1765000000000 implements MigrationInterface {
+  name = 'ManagedJobsPostgresOperations1765000000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE TABLE "managed_job_queues" ("queue" character varying(255) NOT NULL, "paused" boolean NOT NULL DEFAULT false,

@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** SQLite: the operator's tables and the `(status, queue, job_id)` index (see the PostgreSQL migration). */
-export class ManagedJobsSqliteOperations1764600000000 implements MigrationInterface {
-  name = 'ManagedJobsSqliteOperations1764600000000';
+export class ManagedJobsSqliteOperations1765000000000 implements MigrationInterface {
+  name = 'ManagedJobsSqliteOperations1765000000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE TABLE "managed_job_queues" ("queue" varchar(255) PRIMARY KEY NOT NULL, "paused" boolean NOT NULL DEFAULT (0),

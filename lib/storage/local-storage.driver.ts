@@ -3,17 +3,10 @@ import { mkdir, realpath, rm, stat, writeFile, open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UNSAFE_FILE_PATH } from '../managed-jobs.messages.js';
-import { ManagedJobsError } from '../errors/managed-jobs.errors.js';
 import type { StorageDriver } from './storage-driver.interface.js';
+import { UnsafeFilePathError } from './unsafe-file-path.error.js';
 
-/** A path given to storage escapes the root, or is malformed. Nothing was read or written. */
-export class UnsafeFilePathError extends ManagedJobsError {
-  override readonly name = 'UnsafeFilePathError';
-  constructor(readonly path: string) {
-    super(UNSAFE_FILE_PATH());
-  }
-}
+export { UnsafeFilePathError };
 
 /**
  * Files on the local disk under one root folder. Every path is resolved against the root and

@@ -64,14 +64,14 @@ export interface ClaimRequest {
  * marker run that the thread replaces with the runs it holds.
  */
 export interface LeaseRenewalTarget {
-  driver: 'pg' | 'better-sqlite3';
+  driver: 'pg' | 'better-sqlite3' | 'mysql2';
   /** The driver module the data source uses, so that the thread loads the very same copy. */
   driverModule: unknown;
-  /** pg `ClientConfig`, or the SQLite file (opened in WAL mode with a busy timeout). */
+  /** pg `ClientConfig`, mysql2 connection options, or the SQLite file (opened in WAL mode with a busy timeout). */
   connection: Record<string, unknown>;
   /** The renew statement of the marker run; it returns (PostgreSQL) or changes (SQLite) the rows still owned. */
   statement: { text: string; values: unknown[] };
-  /** One statement renews every run (PostgreSQL arrays), or one statement per run in a transaction (SQLite). */
+  /** One statement renews every run (PostgreSQL arrays), or one statement per run (SQLite in a transaction, MySQL one by one). */
   batch: boolean;
 }
 

@@ -6,7 +6,7 @@
  * A separate .js file would not be copied by `tsc`, and a function's `toString()` breaks under
  * coverage instrumentation. Eval'd code is CommonJS: it `require`s only `node:worker_threads`
  * and the database driver, by the absolute path the main thread resolved (workerData.driverPath),
- * so the thread uses the application's copy of `pg` / `better-sqlite3`.
+ * so the thread uses the application's copy of `pg` / `better-sqlite3` / `mysql2`.
  *
  * Protocol (lease-keeper.ts is the other side). In: `{ hold: [ids, fences], drop: [ids, fences] }`
  * when runs start (with those that ended since the last message), `{ close: true }` at shutdown
@@ -53,6 +53,14 @@ async function connectPg() {
   return client;
 }
 
+async function connectMysql() {
+  const conn = Driver.createConnection({ connectTimeout: timeoutMs, ...connection }).promise();
+  conn.connection.on('error', () => {
+    if (db === conn) db = null;
+  });
+  return conn;
+}
+
 function openSqlite() {
   const conn = new Driver(connection.file, { timeout: timeoutMs });
   try {
@@ -70,6 +78,17 @@ async function renew(runs) {
     if (!db) db = await connectPg();
     const result = await db.query({ text: statement.text, values: bind(runs.map((r) => r[0]), runs.map((r) => r[1])) });
     return new Set(result.rows.map((r) => r.job_id + ':' + Number(r.fence)));
+  }
+  if (driver === 'mysql2') {
+    if (!db) db = await connectMysql();
+    const owned = new Set();
+    // One statement per run (no arrays in MySQL); rows matched count (FOUND_ROWS), so a renewal
+    // that changes nothing still says the run is ours.
+    for (const [id, fence] of runs) {
+      const [result] = await db.execute({ sql: statement.text, values: bind(id, fence), timeout: timeoutMs });
+      if (result.affectedRows > 0) owned.add(id + ':' + fence);
+    }
+    return owned;
   }
   if (!db) db = openSqlite();
   return new Set(renewAll.immediate(runs).map(([id, fence]) => id + ':' + fence));
@@ -99,7 +118,7 @@ function disconnect() {
   const old = db;
   db = null;
   if (!old) return Promise.resolve();
-  return driver === 'pg' ? old.end().catch(() => undefined) : Promise.resolve(old.close());
+  return driver === 'pg' || driver === 'mysql2' ? old.end().catch(() => undefined) : Promise.resolve(old.close());
 }
 
 const timer = setInterval(tick, intervalMs);

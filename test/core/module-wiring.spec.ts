@@ -119,7 +119,7 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
     expect(failure!.message).toMatch({ sqlite: /no such table/, postgres: /does not exist/, mariadb: /doesn't exist/ }[dialect]);
   });
 
-  it('logs one line saying what runs, and without an event relay (SQLite, MariaDB) warns once that events stay in-process when the worker is elsewhere', async () => {
+  it('logs one line saying what runs, and without an event relay (SQLite) warns once that events stay in-process when the worker is elsewhere', async () => {
     const logger = new CapturingLogger();
     const web = await createTestApp(db, {
       options: { storage: storage(), worker: { enabled: false }, http: { enabled: true }, schedule: { enabled: false } },
@@ -132,9 +132,9 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
       `log: [ManagedJobs] nestjs-managed-jobs on ${dialect}: worker off, gateway on (/managed-jobs), controller on (/jobs), schedule off (schedule.enabled is false).`,
     ]);
     const warnings = ours.filter((l) => l.includes('stay in the process that ran the job'));
-    // Only PostgreSQL relays job events between processes.
-    expect(warnings).toHaveLength(dialect === 'postgres' ? 0 : 1);
-    if (dialect !== 'postgres') expect(warnings[0]).toMatch(/^warn: .*worker.enabled: false/);
+    // PostgreSQL and MySQL/MariaDB relay job events between processes; SQLite does not.
+    expect(warnings).toHaveLength(dialect === 'sqlite' ? 1 : 0);
+    if (dialect === 'sqlite') expect(warnings[0]).toMatch(/^warn: .*worker.enabled: false/);
 
     const worker = new CapturingLogger();
     const app = await createTestApp(db, { migrate: false, options: { storage: storage(), worker: { concurrency: 3, queues: ['a', 'b'] } }, app: { logger: worker } });

@@ -4,7 +4,10 @@ import { dirname, join } from 'node:path';
 import { tmpDir } from '../support/databases.js';
 
 /** The optional peers: the package must load and run jobs without any of them. */
-const OPTIONAL = ['@nestjs/event-emitter', '@nestjs/schedule', 'cron', '@nestjs/websockets', '@nestjs/platform-socket.io', 'socket.io'];
+const OPTIONAL = [
+  ...['@nestjs/event-emitter', '@nestjs/schedule', 'cron', '@nestjs/websockets', '@nestjs/platform-socket.io', 'socket.io'],
+  ...['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-request-presigner'],
+];
 /** What an app on SQLite has: the required peers, the driver, and this package's own dependencies (npm installs those with it). */
 const REQUIRED = [
   ...['@nestjs/common', '@nestjs/core', '@nestjs/typeorm', 'class-transformer', 'class-validator', 'reflect-metadata', 'rxjs', 'typeorm', 'better-sqlite3'],
@@ -123,6 +126,28 @@ Module({ imports: [
 })();
 `;
 
+/** An app that picks S3StorageDriver without the AWS SDK: the start fails, naming the package. */
+const S3_APP = `
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import * as lib from 'nestjs-managed-jobs';
+class AppModule {}
+Module({ imports: [
+  TypeOrmModule.forRoot({ type: 'better-sqlite3', database: process.argv[2], autoLoadEntities: true,
+    migrations: lib.managedJobsMigrations('better-sqlite3'), migrationsRun: true }),
+  lib.ManagedJobsModule.forRoot({ schedule: { enabled: false }, storage: { driver: new lib.S3StorageDriver({ bucket: 'files' }) } }),
+] })(AppModule);
+try {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  await app.close();
+  console.log('started');
+} catch (error) {
+  console.log(error.name + ': ' + error.message);
+}
+`;
+
 /**
  * The packed tarball in an app whose node_modules holds the required peers and better-sqlite3
  * (with their own dependencies) and none of the optional peers: it loads, says once what is off
@@ -178,6 +203,14 @@ describe('the packed package without its optional peers', () => {
     expect(output.match(/'@nestjs\/schedule' is not installed/g)).toHaveLength(1);
     expect(output.match(/'@nestjs\/event-emitter' is not installed/g)).toHaveLength(1);
     expect(output).not.toMatch(/ERROR/);
+  });
+
+  it('fails the start of an app using S3StorageDriver without @aws-sdk/client-s3, naming the package', () => {
+    const { status, stdout, output } = run('s3-app.mjs', S3_APP);
+    if (status !== 0) throw new Error(`the app exited with ${status}:\n${output}`);
+    expect(stdout.trim().split('\n').pop()).toBe(
+      "ManagedJobsConfigurationError: S3StorageDriver needs '@aws-sdk/client-s3' to talk to S3, and it is not installed. Add it to your dependencies (npm install @aws-sdk/client-s3).",
+    );
   });
 
   it('is require()-able from CommonJS (the `default` export condition) and runs a job', () => {

@@ -11,14 +11,16 @@ import { connect, eventsOf, record, subscribe } from './socket-client.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const buildDir = path.join(root, '.tmp', `realtime-build-${process.pid}`);
+let built: string | undefined;
 
 /** Compiles lib/ to plain JS for the child process (the shipped build, into a private folder). */
 function buildLibrary(): string {
+  if (built) return built;
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', buildDir, '--declaration', 'false', '--sourceMap', 'false'], {
     cwd: root,
     stdio: 'pipe',
   });
-  return path.join(buildDir, 'index.js');
+  return (built = path.join(buildDir, 'index.js'));
 }
 
 function startWorker(lib: string, db: TestDatabase): Promise<ChildProcess> {
@@ -35,7 +37,10 @@ function startWorker(lib: string, db: TestDatabase): Promise<ChildProcess> {
   });
 }
 
-describe('events of a worker in another OS process (PostgreSQL)', () => {
+/** PostgreSQL relays through NOTIFY, MySQL/MariaDB through the events table (store/mysql/event-log.ts). */
+afterAll(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+describe.each(['postgres', 'mariadb'] as const)('events of a worker in another OS process (%s)', (dialect) => {
   let db: TestDatabase;
   let web: INestApplication;
   let worker: ChildProcess | undefined;
@@ -43,7 +48,7 @@ describe('events of a worker in another OS process (PostgreSQL)', () => {
 
   beforeAll(async () => {
     const lib = buildLibrary();
-    db = await createTestDatabase('postgres');
+    db = await createTestDatabase(dialect);
     // The web process: gateway on, worker off. It runs the migrations.
     web = await createTestApp(db, { providers: [CrossProcessJobStub], listen: true, options: { worker: { enabled: false } } });
     worker = await startWorker(lib, db);
@@ -58,10 +63,9 @@ describe('events of a worker in another OS process (PostgreSQL)', () => {
     }
     await web?.close();
     await db?.drop();
-    fs.rmSync(buildDir, { recursive: true, force: true });
   });
 
-  it("reaches a socket on the web process, in order, through PostgreSQL", async () => {
+  it('reaches a socket on the web process, in order, through the database', async () => {
     socket = await connect(web);
     const received = record(socket);
     expect(await subscribe(socket, 'jobs.remote-user')).toEqual({ ok: true });

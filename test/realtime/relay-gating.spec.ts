@@ -1,4 +1,5 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { JobRunnerService, JobStatus, ManagedJob, type ManagedJobHandler } from '../../lib/index.js';
 import { createTestDatabase, waitFor, type TestDatabase } from '../support/databases.js';
@@ -68,5 +69,62 @@ describe('event relay between processes (PostgreSQL)', () => {
     const next = await runOne();
     await waitFor(() => notified.filter((n) => n.includes(next)).length >= 2);
     expect(notified.filter((n) => n.includes(next)).map((n) => JSON.parse(n).e)).toEqual(['job.started', 'job.completed']);
+  }, 30_000);
+});
+
+/**
+ * The same gating on MariaDB, where relays append to `managed_job_events` and gateways read it;
+ * the reading gateway also prunes events older than a minute as it goes.
+ */
+describe('event relay between processes (MariaDB)', () => {
+  let db: TestDatabase;
+  let worker: INestApplication;
+  let web: INestApplication | undefined;
+  let observer: mysql.Connection;
+  const sent = async (jobId: string) =>
+    ((await observer.query('SELECT payload FROM managed_job_events ORDER BY id'))[0] as Array<{ payload: string }>).map((r) => r.payload).filter((p) => p.includes(jobId));
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mariadb');
+    worker = await createTestApp(db, { providers: [RelayProbeJob] });
+    const o = db.typeorm as any;
+    observer = await mysql.createConnection({ host: o.host, port: o.port, user: o.username, password: o.password, database: o.database });
+  }, 60_000);
+
+  afterAll(async () => {
+    await observer?.end();
+    await web?.close();
+    await worker?.close();
+    await db?.drop();
+  });
+
+  const runOne = async () => {
+    const job = await worker.get(JobRunnerService).dispatch(RelayProbeJob, {});
+    await waitFor(async () => (await worker.get(JobRunnerService).find(job.jobId))?.status === JobStatus.Completed);
+    return job.jobId;
+  };
+
+  it('writes no event while no gateway of another process reads, relays once one does, and prunes old events', async () => {
+    await new Promise((r) => setTimeout(r, 1500));
+    const quiet = await runOne();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sent(quiet)).toEqual([]);
+
+    await observer.query(`INSERT INTO managed_job_events (payload, created_at) VALUES ('stale', UTC_TIMESTAMP(3) - INTERVAL 2 MINUTE)`);
+    web = await createTestApp(db, { providers: [RelayProbeJob], listen: true, migrate: false, options: { worker: { enabled: false } } });
+    await waitFor(async () => (await sent(await runOne())).length > 0, { timeoutMs: 5000 });
+    const next = await runOne();
+    await waitFor(async () => (await sent(next)).length >= 2);
+    expect((await sent(next)).map((n) => JSON.parse(n).e)).toEqual(['job.started', 'job.completed']);
+    // The gateway's reader pruned the two-minute-old event (within a second or two of starting).
+    await waitFor(async () => (await sent('stale')).length === 0, { timeoutMs: 5000 });
+
+    // Once the gateway is gone, relays stop writing (its reader row is deleted at close).
+    await web.close();
+    web = undefined;
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await runOne();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sent(after)).toEqual([]);
   }, 30_000);
 });

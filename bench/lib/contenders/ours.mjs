@@ -30,13 +30,16 @@ class BenchNoopJob {
 Injectable()(BenchNoopJob);
 ManagedJob({ name: 'bench-noop' })(BenchNoopJob);
 
-/** @param {{ db: 'sqlite'|'postgres', env: any, worker?: { concurrency: number, handler: Function } }} o */
+/** @param {{ db: 'sqlite'|'postgres'|'mariadb', env: any, worker?: { concurrency: number, handler: Function } }} o */
 export async function open(o) {
   if (o.worker) current = o.worker.handler;
   const typeorm =
     o.db === 'sqlite'
       ? { type: 'better-sqlite3', database: o.env.sqliteFile, driver: BetterSqlite3 }
-      : { type: 'postgres', host: o.env.pg.host, port: o.env.pg.port, username: o.env.pg.user, password: o.env.pg.password, database: o.env.pg.database, extra: { max: o.env.poolSize } };
+      : o.db === 'mariadb'
+        ? // mysql2 comes from the repository's node_modules (a root devDependency), through TypeORM.
+          { type: 'mariadb', host: o.env.mariadb.host, port: o.env.mariadb.port, username: o.env.mariadb.user, password: o.env.mariadb.password, database: o.env.mariadb.database, timezone: 'Z', poolSize: o.env.poolSize }
+        : { type: 'postgres', host: o.env.pg.host, port: o.env.pg.port, username: o.env.pg.user, password: o.env.pg.password, database: o.env.pg.database, extra: { max: o.env.poolSize } };
   class BenchAppModule {}
   Module({
     imports: [

@@ -49,6 +49,29 @@ export class MysqlConnection {
     return (this.dataSource.driver as any).pool.promise();
   }
 
+  /** The mysql2 module TypeORM loaded (a lease keeper thread loads the very same copy). */
+  get driverModule(): unknown {
+    return (this.dataSource.driver as any).mysql;
+  }
+
+  /** Options of a connection of its own (the lease keeper thread's), from the data source's. */
+  clientOptions(): Record<string, unknown> {
+    const o: any = this.dataSource.options;
+    return {
+      ...(o.url ? { uri: o.url } : {}),
+      host: o.host,
+      port: o.port,
+      user: o.username,
+      password: o.password,
+      database: o.database,
+      socketPath: o.socketPath,
+      ssl: o.ssl,
+      ...(o.extra ?? {}),
+      // mysql2's default flags include FOUND_ROWS: rows matched, not rows changed, so a renewal
+      // that changes nothing still says the run is ours.
+    };
+  }
+
   private async send(runner: Runner, q: Sql): Promise<any> {
     const options = { sql: q.text, values: q.values, dateStrings: true };
     if (!this.prepare || this.unprepared.has(q.text)) return (await runner.query(options))[0];

@@ -9,20 +9,20 @@ import { MysqlQueueStore } from './queue.store.js';
 
 /**
  * MySQL 8 and MariaDB ≥ 10.6 (TypeORM types 'mysql' and 'mariadb', driver mysql2): every part
- * shares the TypeORM data source's pool; the notifier polls the wake-up state on it.
+ * shares the TypeORM data source's pool; the notifier polls the wake-up state and the job events on it.
  */
 export function mysqlStoreParts(dataSource: DataSource, preparedStatements: boolean): StoreParts {
   const db = new MysqlConnection(dataSource, preparedStatements);
   const notifier = new MysqlNotifier(db);
   return {
     dialect: dataSource.options.type === 'mariadb' ? 'mariadb' : 'mysql',
-    capabilities: { crossProcessEvents: false, overlappingStatements: true },
+    capabilities: { crossProcessEvents: true, overlappingStatements: true },
     queue: new MysqlQueueStore(db),
     files: new MysqlFileStore(db),
     maintenance: new MysqlMaintenanceStore(db),
     notifier,
     lock: new MysqlClusterLock(db),
-    // The pool is the application's (TypeORM closes it); ours is the wake-up timer.
+    // The pool is the application's (TypeORM closes it); ours are the wake-up and event timers.
     lifecycle: { warmUp: () => db.warmUp(), close: async () => notifier.close() },
   };
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Notifier } from '../job-store.interface.js';
 import { ANY_DISPATCH } from '../wake-message.js';
+import { MysqlEventLog } from './event-log.js';
 import type { MysqlConnection } from './mysql.connection.js';
 import { wakeState } from './notify.sql.js';
 
@@ -13,15 +14,19 @@ const WAKE_CHECK_MS = 20;
 /**
  * MySQL and MariaDB have no NOTIFY. Wake-ups come from a short poll of a tiny state (the newest
  * job id and a change counter, `notify.sql.ts`), like SQLite's `PRAGMA data_version`; the message
- * can only say "any queue". Job events stay in the process that ran the job
- * (`crossProcessEvents: false`), as on SQLite.
+ * can only say "any queue". Job events go between processes through a small table that relays
+ * append to and gateways read (`event-log.ts`).
  */
 export class MysqlNotifier implements Notifier {
   private readonly logger = new Logger('ManagedJobs');
   private timer?: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly db: MysqlConnection) {}
+  private readonly events: MysqlEventLog;
+
+  constructor(private readonly db: MysqlConnection) {
+    this.events = new MysqlEventLog(db);
+  }
 
   async listen(onNotify: (payload: string) => void): Promise<void> {
     let last: string | undefined;
@@ -46,16 +51,21 @@ export class MysqlNotifier implements Notifier {
     await check();
   }
 
-  async publishEvents(): Promise<void> {}
-
-  async listenEvents(): Promise<void> {}
-
-  async hasEventListeners(): Promise<boolean> {
-    return false;
+  publishEvents(payloads: string[]): Promise<void> {
+    return this.events.publish(payloads);
   }
 
-  close(): void {
+  listenEvents(onEvent: (payload: string) => void): Promise<void> {
+    return this.events.listen(onEvent);
+  }
+
+  hasEventListeners(): Promise<boolean> {
+    return this.events.othersListen();
+  }
+
+  async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    await this.events.close();
   }
 }

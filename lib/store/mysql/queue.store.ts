@@ -9,6 +9,7 @@ import type {
   NewJob,
   QueueStore,
   ReapResult,
+  LeaseRenewalTarget,
   RunRef,
   ScopeFilter,
 } from '../job-store.interface.js';
@@ -106,6 +107,17 @@ export class MysqlQueueStore implements QueueStore {
   async claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
     const { rows } = await this.db.transaction((tx) => this.claimIn(tx, claim), true);
     return rows.map(toJob).sort(byPriorityThenAge);
+  }
+
+  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+    return {
+      driver: 'mysql2',
+      driverModule: this.db.driverModule,
+      connection: this.db.clientOptions(),
+      // The statement of `renewLeases` below, for one run (the thread runs one per run).
+      statement: renewLease(run, workerId, leaseMs),
+      batch: false,
+    };
   }
 
   async renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
