@@ -8,9 +8,11 @@ export type {
   BroadcastingOptions,
   ScheduleOptions,
   HttpOptions,
+  JobDefaults,
 } from './interfaces/managed-jobs-options.interface.js';
 export { ManagedJob } from './decorators/managed-job.decorator.js';
-export type { ManagedJobOptions } from './interfaces/managed-job-options.interface.js';
+export type { ManagedJobOptions, BackoffFn } from './interfaces/managed-job-options.interface.js';
+export type { JobMiddleware } from './interfaces/job-middleware.interface.js';
 export type { ManagedJobHandler, ManagedJobClass, JobPayloadOf, JobResultOf, DispatchPayload } from './interfaces/managed-job-handler.interface.js';
 export type { JobContext, JobLogger, AddFileInput, PutFileOptions, ProgressStepsOptions } from './interfaces/job-context.interface.js';
 export type { JobOwner, JobOwnerLike, PlainJobOwner, JobScope, OwnerRef } from './interfaces/job-owner.interface.js';
@@ -28,6 +30,7 @@ export {
   ManagedJobCompletedEvent,
   ManagedJobStoppedEvent,
   ManagedJobFailedEvent,
+  ManagedJobRetryingEvent,
   type ManagedJobEventName,
 } from './events/managed-job.events.js';
 export {
@@ -55,6 +58,7 @@ export {
   InvalidJobValueError,
   JobInterruptedError,
   ManagedJobsConfigurationError,
+  UnrecoverableJobError,
   type PayloadViolation,
 } from './errors/managed-jobs.errors.js';
 export type { StorageDriver, DownloadHeaders } from './storage/storage-driver.interface.js';

@@ -10,6 +10,8 @@ export const INVALID_PAYLOAD = (name: string, count: number) =>
 export const JOB_NOT_FOUND = (jobId: string) => `Managed job ${jobId} was not found.`;
 export const JOB_NOT_STOPPABLE = (jobId: string, status: string) =>
   `Managed job ${jobId} is ${status}; only pending or running jobs can be stopped.`;
+export const JOB_STOP_DISABLED = (jobId: string, status: string) =>
+  `Managed job ${jobId} is ${status} and cannot be stopped: its job is declared stoppable: false, or its run called ctx.disableStop().`;
 export const JOB_NOT_RETRYABLE = (jobId: string, status: string) =>
   `Managed job ${jobId} is ${status}; only failed or stopped jobs can be retried.`;
 export const JOB_FENCED = (jobId: string) =>
@@ -96,3 +98,26 @@ export const JOB_LOGS_NOT_WRITTEN = (jobId: string, reason: string) => `Could no
 export const S3_PEER_MISSING = (name: string, what: string) =>
   `S3StorageDriver needs '${name}' ${what}, and it is not installed. Add it to your dependencies (npm install ${name}).`;
 export const INVALID_S3_OPTION = (option: string, reason: string) => `S3StorageDriver option "${option}" is invalid: ${reason}.`;
+
+// Job options, middleware, release and the retry policy (lib/discovery/*, lib/worker/run-executor.ts).
+export const INVALID_JOB_OPTION = (where: string, option: string, rule: string, got: unknown) =>
+  `${where}: ${option} must be ${rule}; got ${describe(got)}.`;
+export const MIDDLEWARE_NOT_INJECTABLE = (where: string, name: string, reason: string) =>
+  `${where}: middleware ${name} cannot be resolved: ${reason}. List it in a module's providers, or make it an @Injectable() class whose dependencies Nest can inject, with a use(ctx, next) method.`;
+export const RETRY_UNTIL_FAILED = (jobName: string, reason: string) =>
+  `retryUntil() of job "${jobName}" must return a valid Date; ${reason}.`;
+export const RELEASED_AFTER_RETRY_UNTIL = (until: Date) =>
+  `Released after its retryUntil moment (${until.toISOString()}); not run again.`;
+export const INVALID_RELEASE_DELAY = (got: unknown) => `ctx.release({ delayMs }) needs a number of milliseconds ≥ 0; got ${describe(got)}.`;
+export const MIDDLEWARE_NEXT_TWICE = () => 'A job middleware called next() more than once; the handler runs once per run.';
+export const BACKOFF_FN_FAILED = (jobId: string, reason: string) =>
+  `backoff() of job ${jobId} threw or returned no number ≥ 0 (${reason}); retrying without delay.`;
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import type { Type } from '@nestjs/common';
+import type { JobDefaults, ManagedJobsModuleOptions } from './interfaces/managed-jobs-options.interface.js';
+import type { JobMiddleware } from './interfaces/job-middleware.interface.js';
 import type { StorageDriver } from './storage/storage-driver.interface.js';
 import { ManagedJobsConfigurationError } from './errors/managed-jobs.errors.js';
 import { CONTROLLER_DISABLED, CONTROLLER_NOT_MOUNTED, OPERATOR_NOT_MOUNTED, OPERATOR_WITHOUT_AUTHORIZE } from './managed-jobs.messages.js';
@@ -28,7 +30,10 @@ export function checkMountedParts(options: ManagedJobsModuleOptions, mounted: Mo
 type DeepRequired<T> = { [K in keyof T]-?: T[K] extends object | undefined ? Required<NonNullable<T[K]>> : T[K] };
 
 /** Options with every default filled in: the only shape the rest of the library reads. */
-export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage' | 'operator'> & {
+export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage' | 'jobDefaults' | 'middleware' | 'operator'> & {
+  /** Checked per job when the jobs are registered (`managed-jobs.explorer.ts`). */
+  jobDefaults: JobDefaults;
+  middleware: Type<JobMiddleware>[];
   operator: Required<Omit<NonNullable<ManagedJobsModuleOptions['operator']>, 'authorize' | 'actor'>> &
     Pick<NonNullable<ManagedJobsModuleOptions['operator']>, 'authorize' | 'actor'>;
   broadcasting: Required<Omit<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>> &
@@ -64,6 +69,8 @@ export function resolveOptions(given: ManagedJobsModuleOptions = {}): ResolvedOp
     progressIntervalMs: options.progressIntervalMs ?? 150,
     retentionDays: options.retentionDays ?? null,
     schedules: options.schedules ?? [],
+    jobDefaults: { ...options.jobDefaults },
+    middleware: [...(options.middleware ?? [])],
     broadcasting: {
       enabled: options.broadcasting?.enabled ?? true,
       namespace: options.broadcasting?.namespace ?? '/managed-jobs',

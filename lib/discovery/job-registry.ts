@@ -2,17 +2,18 @@ import { Injectable, Type } from '@nestjs/common';
 import { UnknownJobError } from '../errors/managed-jobs.errors.js';
 import type { ManagedJobHandler } from '../interfaces/managed-job-handler.interface.js';
 import type { ManagedJobOptions } from '../interfaces/managed-job-options.interface.js';
+import type { JobMiddleware } from '../interfaces/job-middleware.interface.js';
+import type { RunPolicy } from './job-options.js';
 
 /** A discovered job: its declaration with defaults applied, and the provider instance. */
-export interface RegisteredJob {
+export interface RegisteredJob extends RunPolicy {
   name: string;
   target: Function;
   instance: ManagedJobHandler;
   payload?: Type<object>;
   queue?: string;
-  tries: number;
-  backoff: number[];
-  timeoutSeconds?: number;
+  /** Module-wide middleware, then the job's own (outermost first); resolved before the app starts. */
+  middleware: JobMiddleware[];
   idempotent: boolean;
   http: boolean;
   priority: number;

@@ -1,20 +1,32 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
 import { DUPLICATE_JOB_NAME, JOB_WITHOUT_HANDLE } from '../managed-jobs.messages.js';
 import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
 import { ManagedJobMetadataAccessor } from './managed-job-metadata.accessor.js';
-import { JobRegistry } from './job-registry.js';
+import { JobRegistry, type RegisteredJob } from './job-registry.js';
+import { checkJobDefaults, runPolicy } from './job-options.js';
+import { JobMiddlewareResolver } from './job-middleware.resolver.js';
 
-/** Finds every `@ManagedJob()` provider at bootstrap and registers it; a broken one fails the boot. */
+/**
+ * Finds every `@ManagedJob()` provider at bootstrap and registers it with its run policy
+ * (`job-options.ts`) and its middleware resolved through DI; a broken one fails the boot.
+ */
 @Injectable()
 export class ManagedJobsExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly accessor: ManagedJobMetadataAccessor,
     private readonly registry: JobRegistry,
+    private readonly moduleRef: ModuleRef,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    const defaults = this.options.jobDefaults;
+    checkJobDefaults(defaults);
+    const added: RegisteredJob[] = [];
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance;
       // Resolve through instance.constructor so factory (useFactory/useValue) providers work too.
@@ -29,25 +41,28 @@ export class ManagedJobsExplorer implements OnModuleInit {
         throw new ManagedJobsConfigurationError(DUPLICATE_JOB_NAME(name, existing.target.name, target.name));
       }
       if (existing) continue; // the same class listed in two modules
-      this.registry.add({
+      const job: RegisteredJob = {
         name,
         target,
         instance,
         payload: options.payload,
         queue: options.queue,
-        tries: positiveInt(options.tries ?? 1, `${target.name} tries`),
-        backoff: (Array.isArray(options.backoff) ? options.backoff : [options.backoff ?? 0]).map((s) => Math.max(0, Number(s) || 0)),
-        timeoutSeconds: options.timeout,
+        ...runPolicy(`Job "${name}" (${target.name})`, options, defaults),
+        middleware: [],
         idempotent: options.idempotent ?? true,
         http: options.http ?? false,
         priority: options.priority ?? 0,
         options,
-      });
+      };
+      this.registry.add(job);
+      added.push(job);
+    }
+    // Middleware last: resolving may create instances, and every job is registered by then.
+    const resolver = new JobMiddlewareResolver(this.moduleRef);
+    const moduleWide = await resolver.resolveAll('Option middleware', this.options.middleware);
+    for (const job of added) {
+      const own = await resolver.resolveAll(`Job "${job.name}" (${job.target.name})`, job.options.middleware);
+      job.middleware = [...moduleWide, ...own];
     }
   }
-}
-
-function positiveInt(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new ManagedJobsConfigurationError(`${what} must be an integer ≥ 1; got ${value}.`);
-  return value;
 }

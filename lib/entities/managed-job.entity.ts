@@ -104,4 +104,19 @@ export class ManagedJobEntity<P = unknown, R = unknown> {
 
   @TimestampColumn({ name: 'updated_at' })
   updatedAt!: Date;
+
+  /** From the job's `retryUntil()` at dispatch: until then a failing run is retried whatever `maxAttempts` says. */
+  @TimestampColumn({ name: 'retry_until', nullable: true })
+  retryUntil!: Date | null;
+
+  /** Whether `stop()` may stop the job (`@ManagedJob({ stoppable })`); a run may also refuse stops with `ctx.disableStop()`. */
+  @Column({ type: 'boolean', default: true })
+  stoppable!: boolean;
+
+  /**
+   * The fence of the run that called `ctx.disableStop()`: while that run is running, `stop()` is
+   * refused. Internal (not read into records): a later run has another fence.
+   */
+  @Column({ name: 'stop_disabled_fence', type: 'integer', nullable: true, select: false })
+  stopDisabledFence?: number | null;
 }

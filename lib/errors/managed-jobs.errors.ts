@@ -6,6 +6,7 @@ import {
   JOB_NOT_FOUND,
   JOB_NOT_RETRYABLE,
   JOB_NOT_STOPPABLE,
+  JOB_STOP_DISABLED,
   UNKNOWN_JOB,
 } from '../managed-jobs.messages.js';
 
@@ -65,9 +66,19 @@ export class JobStateConflictError extends ManagedJobsError {
     readonly jobId: string,
     readonly status: string,
     operation: 'stop' | 'retry',
+    /** The job could be stopped by its status, but refuses stops (`stoppable: false`, `ctx.disableStop()`). */
+    stopDisabled = false,
   ) {
-    super(operation === 'stop' ? JOB_NOT_STOPPABLE(jobId, status) : JOB_NOT_RETRYABLE(jobId, status));
+    super(operation === 'retry' ? JOB_NOT_RETRYABLE(jobId, status) : stopDisabled ? JOB_STOP_DISABLED(jobId, status) : JOB_NOT_STOPPABLE(jobId, status));
   }
+}
+
+/**
+ * Thrown from `handle` (or a job middleware) to fail the job at once: no retry whatever `tries`
+ * or `retryUntil` say, `failed()` is called, and `failedReason` is the message.
+ */
+export class UnrecoverableJobError extends ManagedJobsError {
+  override readonly name: string = 'UnrecoverableJobError';
 }
 
 /**

@@ -7,6 +7,8 @@ export const ManagedJobEvents = {
   Completed: 'managed-job.completed',
   Stopped: 'managed-job.stopped',
   Failed: 'managed-job.failed',
+  /** A run failed and the job will run again (its next try is pending). */
+  Retrying: 'managed-job.retrying',
 } as const;
 
 export type ManagedJobEventName = (typeof ManagedJobEvents)[keyof typeof ManagedJobEvents];
@@ -35,6 +37,16 @@ export class ManagedJobFailedEvent extends ManagedJobEvent {
   constructor(
     job: ManagedJobEntity,
     readonly error?: Error,
+  ) {
+    super(job);
+  }
+}
+export class ManagedJobRetryingEvent extends ManagedJobEvent {
+  readonly name = ManagedJobEvents.Retrying;
+  /** `.job`: the record back in `pending`, due at `availableAt`; `.error`: what failed the run. */
+  constructor(
+    job: ManagedJobEntity,
+    readonly error: Error,
   ) {
     super(job);
   }

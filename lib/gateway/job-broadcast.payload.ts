@@ -27,7 +27,8 @@ export interface JobBroadcast {
   result?: unknown;
 }
 
-const EVENT_NAMES: Record<ManagedJobEventName, BroadcastEventName> = {
+/** `managed-job.retrying` has no socket event: the job's next `job.started` says it runs again. */
+const EVENT_NAMES: Partial<Record<ManagedJobEventName, BroadcastEventName>> = {
   [ManagedJobEvents.Started]: BroadcastEvents.Started,
   [ManagedJobEvents.Progress]: BroadcastEvents.Progress,
   [ManagedJobEvents.Completed]: BroadcastEvents.Completed,
@@ -35,7 +36,7 @@ const EVENT_NAMES: Record<ManagedJobEventName, BroadcastEventName> = {
   [ManagedJobEvents.Failed]: BroadcastEvents.Failed,
 };
 
-export function broadcastEventName(name: ManagedJobEventName): BroadcastEventName {
+export function broadcastEventName(name: ManagedJobEventName): BroadcastEventName | undefined {
   return EVENT_NAMES[name];
 }
 

@@ -67,6 +67,7 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
 
   private relay(event: ManagedJobEvent): void {
     const name = broadcastEventName(event.name);
+    if (!name) return;
     const message = encodeRelayMessage(this.origin, name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
     this.buffer.push(message);
     this.flushing ??= this.flush();

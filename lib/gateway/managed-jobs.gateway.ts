@@ -75,7 +75,7 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
     this.teardown.push(
       this.events.subscribe((event) => {
         const name = broadcastEventName(event.name);
-        broadcaster.deliver(name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
+        if (name) broadcaster.deliver(name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
       }),
     );
     if (this.store.capabilities.crossProcessEvents) {

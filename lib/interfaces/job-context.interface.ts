@@ -58,6 +58,18 @@ export interface JobContext<P = unknown> {
   step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
   /** Record a file the job wrote under the storage root. */
   addFile(file: AddFileInput): Promise<ManagedJobFileEntity>;
+  /**
+   * When `handle` returns after this call, the job goes back to `pending`, due after `delayMs`,
+   * instead of completing; the run uses no try (Laravel's `$this->release($seconds)`). After the
+   * job's `retryUntil` moment, a release fails the job instead. A throw after it fails the try as usual.
+   */
+  release(options?: { delayMs?: number }): void;
+  /**
+   * The point of no return: from now until this run ends, `stop()` of the job is refused with
+   * `JobStateConflictError` (HTTP 409) in every process. Throws the `JobInterruptedError` when a
+   * stop got there first.
+   */
+  disableStop(): Promise<void>;
   /** Write `data` to storage under a job-scoped path and record it. */
   putFile(filename: string, data: string | Uint8Array | NodeJS.ReadableStream, options: PutFileOptions): Promise<ManagedJobFileEntity>;
   /**

@@ -1,5 +1,13 @@
 import type { Type } from '@nestjs/common';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { JobMiddleware } from './job-middleware.interface.js';
 import type { JobScheduleOptions } from './schedule-options.interface.js';
+
+/**
+ * Seconds before retry `attempt + 1`, given the try that just failed (1-based) and its error
+ * (Laravel's `backoff()` method). A throw or a value that is not a number ≥ 0 counts as 0.
+ */
+export type BackoffFn = (attempt: number, error: Error) => number;
 
 /** What `@ManagedJob()` declares about a job. */
 export interface ManagedJobOptions {
@@ -9,15 +17,35 @@ export interface ManagedJobOptions {
   payload?: Type<object>;
   /** The queue it goes to unless `dispatch()` names another. @default the module's `queue.name` */
   queue?: string;
-  /** How many runs in all before the job is failed for good. @default 1 */
+  /** How many runs in all before the job is failed for good. @default the module's `jobDefaults.tries`, else 1 */
   tries?: number;
   /**
-   * Seconds to wait before each retry: one number for every retry, or one per retry
-   * (`[1, 5, 30]`; the last repeats). @default 0
+   * Seconds to wait before each retry: one number for every retry, one per retry (`[1, 5, 30]`;
+   * the last repeats), or a function of the failed try and its error.
+   * @default the module's `jobDefaults.backoff`, else 0
    */
-  backoff?: number | number[];
-  /** Seconds a run may take before `ctx.signal` aborts and the attempt fails. @default none */
+  backoff?: number | number[] | BackoffFn;
+  /** Seconds a run may take before `ctx.signal` aborts and the attempt fails. @default the module's `jobDefaults.timeout`, else none */
   timeout?: number;
+  /**
+   * The moment after which the job is no longer retried, evaluated once at dispatch (with the
+   * record as it will be inserted) and stored. Until then a failing run is retried whatever
+   * `tries` says (as Laravel's `retryUntil()`, it takes precedence over `tries`); the first
+   * failure or `ctx.release()` after it ends the job `failed`. @default none
+   */
+  retryUntil?: (job: ManagedJobEntity) => Date;
+  /** A timed-out run fails the job for good instead of using the next try. @default the module's `jobDefaults.failOnTimeout`, else false */
+  failOnTimeout?: boolean;
+  /**
+   * Middleware classes around every run of this job, outermost first, inside the module-wide
+   * ones (see `JobMiddleware`). @default []
+   */
+  middleware?: Type<JobMiddleware>[];
+  /**
+   * Whether `stop()` may stop this job. `false`: it is refused with `JobStateConflictError`
+   * (HTTP 409). A run can also refuse stops from a point on with `ctx.disableStop()`. @default true
+   */
+  stoppable?: boolean;
   /**
    * Whether a run cut short by a lost worker may run again by itself. Set false for jobs with
    * side effects that must not happen twice: they end `failed` for an operator instead. @default true

@@ -3,6 +3,20 @@ import type { Socket } from 'socket.io';
 import type { JobOwnerLike } from './job-owner.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import type { ScheduleDefinition } from './schedule-options.interface.js';
+import type { BackoffFn } from './managed-job-options.interface.js';
+import type { JobMiddleware } from './job-middleware.interface.js';
+
+/** Defaults for every `@ManagedJob()`; a job's own options win. Units as in `@ManagedJob()` (seconds). */
+export interface JobDefaults {
+  /** @default 1 */
+  tries?: number;
+  /** @default 0 */
+  backoff?: number | number[] | BackoffFn;
+  /** @default none */
+  timeout?: number;
+  /** @default false */
+  failOnTimeout?: boolean;
+}
 
 export interface WorkerOptions {
   /** Run a worker in this process. Turn off in web-only processes. @default true */
@@ -137,6 +151,13 @@ export interface ManagedJobsModuleOptions {
    * fails the boot). See `ManagedSchedulesService` for schedules made at run time. @default []
    */
   schedules?: ScheduleDefinition[];
+  /** Defaults for every job's `tries`, `backoff`, `timeout` and `failOnTimeout`; a job's own options win. @default {} */
+  jobDefaults?: JobDefaults;
+  /**
+   * Middleware around every run of every job, outermost first; they wrap the job's own
+   * (`@ManagedJob({ middleware })`). Resolved through Nest's DI (see `JobMiddleware`). @default []
+   */
+  middleware?: Type<JobMiddleware>[];
   /** The operator HTTP API (admins and tooling; unscoped, behind `authorize`). @default off */
   operator?: OperatorOptions;
 }

@@ -7,6 +7,9 @@ import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
 import { ManagedJobsPostgresSchedules1764400000000 } from './postgres-schedules.migration.js';
 import { ManagedJobsSqliteSchedules1764400000000 } from './sqlite-schedules.migration.js';
 import { ManagedJobsMysqlSchedules1764400000000 } from './mysql-schedules.migration.js';
+import { ManagedJobsPostgresRunControl1764600000000 } from './postgres-run-control.migration.js';
+import { ManagedJobsSqliteRunControl1764600000000 } from './sqlite-run-control.migration.js';
+import { ManagedJobsMysqlRunControl1764600000000 } from './mysql-run-control.migration.js';
 import { ManagedJobsMysqlEvents1764900000000 } from './mysql-events.migration.js';
 import { ManagedJobsPostgresOperations1765000000000 } from './postgres-operations.migration.js';
 import { ManagedJobsSqliteOperations1765000000000 } from './sqlite-operations.migration.js';
@@ -21,13 +24,13 @@ type MigrationClass = new () => MigrationInterface;
 export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
-      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresOperations1765000000000];
+      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresRunControl1764600000000, ManagedJobsPostgresOperations1765000000000];
     case 'mysql':
     case 'mariadb':
-      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlEvents1764900000000, ManagedJobsMysqlOperations1765000000000];
+      return [ManagedJobsMysqlInit1763800000000, ManagedJobsMysqlSchedules1764400000000, ManagedJobsMysqlRunControl1764600000000, ManagedJobsMysqlEvents1764900000000, ManagedJobsMysqlOperations1765000000000];
     case 'better-sqlite3':
     case 'sqlite':
-      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteOperations1765000000000];
+      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteRunControl1764600000000, ManagedJobsSqliteOperations1765000000000];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
   }

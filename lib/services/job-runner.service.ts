@@ -16,6 +16,8 @@ import { ManagedJobStoppedEvent } from '../events/managed-job.events.js';
 import type { JobStore, NewJob, ScopeFilter } from '../store/job-store.interface.js';
 import { JobWorker } from '../worker/job-worker.js';
 import { validatePayload } from './payload-validator.js';
+import { retryUntilOf } from '../discovery/job-options.js';
+import { insertedJob } from '../store/row-mapper.js';
 import { JobWaiter } from '../operator/job-waiter.js';
 import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 
@@ -78,7 +80,7 @@ export class JobRunnerService {
     if (options.availableAt !== undefined && !(options.availableAt instanceof Date && !isNaN(options.availableAt.getTime()))) {
       throw new ManagedJobsError(`availableAt must be a valid Date.`);
     }
-    return {
+    const row: NewJob = {
       jobId: newJobId(),
       type: registered.name,
       queue: options.queue ?? registered.queue ?? this.options.queue.name,
@@ -91,7 +93,11 @@ export class JobRunnerService {
       idempotent: registered.idempotent,
       availableAt: options.availableAt ?? null,
       delayMs: options.delayMs ?? 0,
+      retryUntil: null,
+      stoppable: registered.stoppable,
     };
+    if (registered.retryUntil) row.retryUntil = retryUntilOf(registered.name, registered.retryUntil, pendingRecord(row));
+    return row;
   }
 
   /**
@@ -141,8 +147,11 @@ export class JobRunnerService {
     const filter = scopeFilter(scope);
     const job = isJobId(jobId) ? await this.store.find(jobId, filter) : null;
     if (!job) throw new JobNotFoundError(String(jobId));
-    const tries = this.registry.get(job.type)?.tries ?? 1;
-    const retried = await this.store.retry(jobId, tries, filter);
+    const registered = this.registry.get(job.type);
+    const tries = registered?.tries ?? 1;
+    // As Laravel's queue:retry, a retried job gets a fresh retryUntil moment.
+    const retryUntil = registered?.retryUntil ? retryUntilOf(registered.name, registered.retryUntil, job) : null;
+    const retried = await this.store.retry(jobId, tries, filter, retryUntil);
     if (!retried) throw await this.whyNot(jobId, filter, 'retry');
     this.worker.wake(true);
     return retried;
@@ -174,8 +183,17 @@ export class JobRunnerService {
 
   private async whyNot(jobId: string, scope: ScopeFilter | undefined, operation: 'stop' | 'retry'): Promise<Error> {
     const job = isJobId(jobId) ? await this.store.find(jobId, scope) : null;
-    return job ? new JobStateConflictError(jobId, job.status, operation) : new JobNotFoundError(String(jobId));
+    if (!job) return new JobNotFoundError(String(jobId));
+    // Pending or running yet not stopped: the job refuses stops (`stoppable: false`, `ctx.disableStop()`).
+    const stopDisabled = operation === 'stop' && (job.status === JobStatus.Pending || job.status === JobStatus.Running);
+    return new JobStateConflictError(jobId, job.status, operation, stopDisabled);
   }
+}
+
+/** The record `retryUntil(job)` sees: as it will be inserted (`createdAt`: now, host clock). */
+function pendingRecord(row: NewJob): ManagedJobEntity {
+  const now = new Date();
+  return insertedJob(row, { created_at: now, available_at: row.availableAt ?? new Date(now.getTime() + row.delayMs) });
 }
 
 const STATUSES = new Set<string>(Object.values(JobStatus));

@@ -93,8 +93,11 @@ export class ComposedJobStore implements JobStore {
   fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
     return this.queue.fail(run, workerId);
   }
-  release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
-    return this.queue.release(runs, workerId);
+  release(runs: RunRef[], workerId: string, delayMs?: number): Promise<ManagedJobEntity[]> {
+    return this.queue.release(runs, workerId, delayMs);
+  }
+  disableStop(run: RunRef): Promise<boolean> {
+    return this.queue.disableStop(run);
   }
   updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
     return this.queue.updateProgress(run, percent, message);
@@ -115,8 +118,8 @@ export class ComposedJobStore implements JobStore {
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
     return this.queue.stop(jobId, scope);
   }
-  retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
-    return this.queue.retry(jobId, tries, scope);
+  retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
+    return this.queue.retry(jobId, tries, scope, retryUntil);
   }
   reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {
     return this.queue.reap(maxLostRuns, lostReason);

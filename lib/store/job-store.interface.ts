@@ -26,6 +26,9 @@ export interface NewJob {
   /** Exactly one of `availableAt` / `delayMs` is used; neither means "now" on the database clock. */
   availableAt: Date | null;
   delayMs: number;
+  /** From the job's `retryUntil()`, evaluated at dispatch. */
+  retryUntil: Date | null;
+  stoppable: boolean;
 }
 
 /** Identifies one run of a job: writes that name a stale fence change nothing. */
@@ -41,7 +44,10 @@ export interface Completion extends RunRef {
 }
 
 export interface Failure extends RunRef {
+  /** The job's `failed_reason`: the error's message. */
   reason: string;
+  /** The ledger row's `error`: the message and the stack. */
+  error: string;
   /** Seconds until the next try, or null when the job fails for good. */
   retryInSeconds: number | null;
   outcome: 'failed' | 'timeout';
@@ -142,8 +148,16 @@ export interface QueueStore {
    */
   completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }>;
   fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null>;
-  /** Hand runs of `workerId` back to the queue without using up a try (shutdown). */
-  release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]>;
+  /**
+   * Hand runs of `workerId` back to the queue without using up a try, due again in `delayMs`
+   * (shutdown, and `ctx.release()`); ledger outcome `released`.
+   */
+  release(runs: RunRef[], workerId: string, delayMs?: number): Promise<ManagedJobEntity[]>;
+  /**
+   * `ctx.disableStop()`: from now until this run ends, `stop()` refuses the job. False when the
+   * run no longer owns the job (stopped first, reaped). Serialised with `stop` on the job's row.
+   */
+  disableStop(run: RunRef): Promise<boolean>;
   updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null>;
   saveState(run: RunRef, state: string): Promise<boolean>;
   loadSteps(jobId: string): Promise<Map<string, unknown>>;
@@ -153,10 +167,16 @@ export interface QueueStore {
    * job still `stopped` with the run's fence, no result yet). False when the job moved on.
    */
   keepStoppedResult(run: RunRef, result: string): Promise<boolean>;
-  /** Pending/running → stopped. Null when no such job in scope or not stoppable (see `find`). */
+  /**
+   * Pending/running → stopped. Null when no such job in scope, not pending/running, or refusing
+   * stops (`stoppable` false, or running a run that called `disableStop`): see `find`.
+   */
   stop(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
-  /** Failed/stopped → pending with a fresh set of `tries` (attempts back to 0). Null when not found in scope or not retryable. */
-  retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null>;
+  /**
+   * Failed/stopped → pending with a fresh set of `tries` (attempts back to 0) and, when given, a
+   * new `retryUntil` moment (else the stored one is kept). Null when not found in scope or not retryable.
+   */
+  retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null>;
   /** Return runs whose lease ran out: re-queue idempotent ones, fail the rest. */
   reap(maxLostRuns: number, lostReason: string): Promise<ReapResult>;
 }

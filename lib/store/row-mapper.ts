@@ -69,6 +69,8 @@ export function toJob(row: Row): ManagedJobEntity {
   job.finishedAt = toDate(row.finished_at);
   job.createdAt = toDate(row.created_at)!;
   job.updatedAt = toDate(row.updated_at)!;
+  job.retryUntil = toDate(row.retry_until);
+  job.stoppable = row.stoppable === undefined || Boolean(row.stoppable);
   return job;
 }
 
@@ -104,6 +106,8 @@ export function insertedJob(j: NewJob, row: Row): ManagedJobEntity {
   job.finishedAt = null;
   job.createdAt = toDate(row.created_at)!;
   job.updatedAt = job.createdAt;
+  job.retryUntil = j.retryUntil;
+  job.stoppable = j.stoppable;
   return job;
 }
 

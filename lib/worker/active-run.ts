@@ -23,6 +23,20 @@ export function backoffSeconds(backoff: number[], attempt: number): number {
   return backoff.length ? backoff[Math.min(attempt - 1, backoff.length - 1)] : 0;
 }
 
+/** The longest error text kept in the ledger (message and stack). */
+const MAX_ERROR_TEXT = 16_384;
+
+/**
+ * What the ledger keeps of a failed run's error: its stack (which starts with the message), or
+ * the message and the stack when the stack does not carry it. NUL characters (which PostgreSQL
+ * refuses in text) become U+FFFD, so the outcome is always recorded.
+ */
+export function errorText(error: Error, message: string): string {
+  const stack = typeof error.stack === 'string' ? error.stack : '';
+  const text = !stack ? message : stack.includes(message) ? stack : `${message}\n${stack}`;
+  return (text.length > MAX_ERROR_TEXT ? text.slice(0, MAX_ERROR_TEXT) : text).replace(/\0/g, '\uFFFD');
+}
+
 /** The record after a completion: the claimed row with what the completion wrote (saves reading the row back). */
 export function completedJob(run: ActiveRun, completion: Completion, done: CompletedRun): ManagedJobEntity {
   return Object.assign(Object.create(Object.getPrototypeOf(run.job)) as ManagedJobEntity, run.job, {

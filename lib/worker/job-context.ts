@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
-import { JobFencedError, JobInterruptedError } from '../errors/managed-jobs.errors.js';
+import { JobFencedError, JobInterruptedError, ManagedJobsError } from '../errors/managed-jobs.errors.js';
+import { JobStatus } from '../enums/job-status.enum.js';
+import { INVALID_RELEASE_DELAY, JOB_STOPPED } from '../managed-jobs.messages.js';
 import type { AddFileInput, JobContext, JobLogger, PutFileOptions } from '../interfaces/job-context.interface.js';
 import { Logger } from '@nestjs/common';
 import type { JobStore, RunRef } from '../store/job-store.interface.js';
@@ -35,6 +37,9 @@ export class RunContext<P = unknown> implements JobContext<P> {
   private readonly run: RunRef;
   private state: Record<string, unknown> | null;
   private steps?: Map<string, unknown>;
+  /** Set by `release()`: the job goes back to the queue when the handler returns. */
+  released?: { delayMs: number };
+  private stopDisabled?: Promise<void>;
   /** Made on first use: most handlers never log. */
   private logger?: JobLogger;
 
@@ -120,6 +125,32 @@ export class RunContext<P = unknown> implements JobContext<P> {
 
   throwIfStopped(): void {
     if (this.reason) throw this.reason;
+  }
+
+  release(options: { delayMs?: number } = {}): void {
+    const delayMs = options?.delayMs ?? 0;
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new ManagedJobsError(INVALID_RELEASE_DELAY(delayMs));
+    this.released = { delayMs };
+  }
+
+  /**
+   * One fenced write, once per run: from then until the run ends, `stop()` refuses the job in
+   * every process. A stop that got there first wins: this throws its `JobInterruptedError`.
+   */
+  disableStop(): Promise<void> {
+    this.stopDisabled ??= this.markStopDisabled();
+    return this.stopDisabled;
+  }
+
+  private async markStopDisabled(): Promise<void> {
+    this.throwIfStopped();
+    if (await this.deps.store.disableStop(this.run)) return;
+    const now = await this.deps.store.find(this.jobId).catch(() => null);
+    if (now?.status === JobStatus.Stopped && now.fence === this.run.fence) {
+      this.interrupt(new JobInterruptedError('stopped', JOB_STOPPED));
+      throw this.reason;
+    }
+    throw this.fenced();
   }
 
   async saveState(state: Record<string, unknown>): Promise<void> {

@@ -9,15 +9,19 @@
  * so the thread uses the application's copy of `pg` / `better-sqlite3` / `mysql2`.
  *
  * Protocol (lease-keeper.ts is the other side). In: `{ hold: [ids, fences], drop: [ids, fences] }`
- * when runs start (with those that ended since the last message), `{ close: true }` at shutdown
- * (the thread closes its connection and exits). A run no longer owned leaves `held` by itself.
+ * when runs start (with those that ended since the last message), `{ beat: true }` after each of
+ * the event loop's own renewals (the thread renews only while beats stop coming: `staleMs`),
+ * `{ close: true }` at shutdown (the thread closes its connection and exits). A run no longer owned leaves `held` by itself.
  * Out: `{ lost: [ids, fences] }`, runs whose renewal found the job no longer
  * theirs (stopped, reaped, reassigned); `{ warn: message }` when a renewal failed.
  */
 export const LEASE_KEEPER_THREAD = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { driver, driverPath, connection, statement, marker, intervalMs, timeoutMs } = workerData;
+const { driver, driverPath, connection, statement, marker, intervalMs, staleMs, timeoutMs } = workerData;
+/** When the event loop last renewed (its beat), and when this thread last did. */
+let lastBeat = Date.now();
+let lastRenewal = 0;
 // Loaded now: a driver that cannot load here fails the thread at once (the keeper then renews on the loop).
 const Driver = require(driverPath);
 
@@ -95,7 +99,9 @@ async function renew(runs) {
 }
 
 async function tick() {
-  if (renewing || closing || !held.size) return;
+  const now = Date.now();
+  if (renewing || closing || !held.size || now - lastBeat < staleMs || now - lastRenewal < intervalMs * 0.9) return;
+  lastRenewal = now;
   const runs = [...held];
   renewing = renew(runs).then(
     (owned) => {
@@ -121,9 +127,10 @@ function disconnect() {
   return driver === 'pg' || driver === 'mysql2' ? old.end().catch(() => undefined) : Promise.resolve(old.close());
 }
 
-const timer = setInterval(tick, intervalMs);
+const timer = setInterval(tick, Math.max(10, Math.round(intervalMs / 2)));
 
 parentPort.on('message', async (message) => {
+  if (message.beat) lastBeat = Date.now();
   if (message.drop) {
     const [ids, fences] = message.drop;
     for (let i = 0; i < ids.length; i++) if (held.get(ids[i]) === fences[i]) held.delete(ids[i]);

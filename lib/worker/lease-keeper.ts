@@ -6,14 +6,17 @@
  * leases live; a process that dies (kill -9) takes the thread with it and the reaper recovers its
  * jobs as before. A frozen process (SIGSTOP) freezes the thread too.
  *
- * The main thread tells the thread which runs it holds (`hold`: once per claimed batch, before any
- * handler of it runs) and which ended (`release`: sent along with the next `hold`).
- * The thread renews them every `heartbeatIntervalMs` with one statement (the store's renew builder,
- * see `JobStore.leaseRenewal`) and reports the runs no longer owned (stopped elsewhere, reaped),
- * whose ctx the worker aborts, so a stop requested in another process is seen within a heartbeat.
+ * The event loop renews every `heartbeatIntervalMs` with one statement, as before (on the store's
+ * own connection: on SQLite a second writer would contend for the file lock with every claim, which
+ * put milliseconds on the start latency's tail), and reports the runs no longer owned (stopped
+ * elsewhere, reaped), whose ctx the worker aborts. After each renewal it sends the thread a beat.
+ * The thread is the watchdog: it knows the runs held (`hold`: once per claimed batch, before any
+ * handler of it runs; ended runs ride along) and renews them itself, with the store's renew builder
+ * (see `JobStore.leaseRenewal`), only while no beat came for `THREAD_TAKES_OVER` intervals: the loop
+ * is blocked (a CPU-bound handler) or its renewals fail.
  *
- * A store without `leaseRenewal`, or a thread that cannot start or dies, falls back to renewing on
- * the event loop (as before the thread), with a warning.
+ * A store without `leaseRenewal`, or a thread that cannot start or dies, leaves the loop alone (as
+ * before the thread), with a warning.
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -28,6 +31,12 @@ import { LEASE_KEEPER_THREAD } from './lease-keeper.thread.js';
 const MARKER: RunRef = { jobId: '\u0000lease-keeper-run', fence: -1 };
 /** How long the thread gets to close its connection at shutdown before it is terminated. */
 const CLOSE_TIMEOUT_MS = 2000;
+/**
+ * Heartbeat intervals without a beat after which the thread renews. It checks twice per interval,
+ * so it renews at most ~1.7 intervals after the loop's last renewal: inside the shortest lease the
+ * options allow (two intervals).
+ */
+const THREAD_TAKES_OVER = 1.2;
 
 export interface LeaseKeeperDeps {
   store: JobStore;
@@ -64,7 +73,7 @@ export class LeaseKeeper {
     } catch (error) {
       this.deps.logger.warn(LEASE_KEEPER_ON_LOOP((error as Error).message));
     }
-    if (!this.thread) this.renewOnLoop();
+    this.renewOnLoop();
   }
 
   /** Runs that just started (before their handlers run: one may block the loop right away). */
@@ -121,6 +130,7 @@ export class LeaseKeeper {
         statement: target.statement,
         marker: MARKER,
         intervalMs,
+        staleMs: Math.round(THREAD_TAKES_OVER * intervalMs),
         // A renewal that hangs (a half-open connection) must fail in time for the loop to step in.
         timeoutMs: Math.ceil(leaseMs / 2),
       },
@@ -133,23 +143,18 @@ export class LeaseKeeper {
   }
 
   private onMessage(message: ThreadMessage): void {
-    if (message.warn) {
-      // The thread's connection failed: renew from the loop this time (the pool may still work).
-      this.deps.logger.warn(LEASE_RENEWAL_FAILED(`lease keeper thread: ${message.warn}`));
-      this.loopRenewal ??= this.renewHeld().finally(() => (this.loopRenewal = undefined));
-    }
+    if (message.warn) this.deps.logger.warn(LEASE_RENEWAL_FAILED(`lease keeper thread: ${message.warn}`));
     if (!message.lost) return;
     const [ids, fences] = message.lost;
     this.deps.onLost(ids.map((jobId, i) => ({ jobId, fence: fences[i] })));
   }
 
-  /** The thread failed (its driver did not load, it crashed): renew from the loop from now on. */
+  /** The thread failed (its driver did not load, it crashed): the loop renews alone from now on. */
   private threadDown(reason: string): void {
     if (this.stopping || !this.thread) return;
     this.thread = undefined;
     this.dropped = [[], []];
     this.deps.logger.warn(LEASE_KEEPER_ON_LOOP(reason));
-    this.renewOnLoop();
   }
 
   private renewOnLoop(): void {
@@ -159,14 +164,17 @@ export class LeaseKeeper {
     this.loopTimer.unref();
   }
 
+  /** The loop's renewal; a beat tells the thread it need not step in (only after a success). */
   private async renewHeld(): Promise<void> {
     const runs: RunRef[] = [...this.held].map(([jobId, fence]) => ({ jobId, fence }));
-    if (!runs.length) return;
     const { store, workerId, leaseMs } = this.deps;
     try {
-      const owned = new Set((await store.renewLeases(runs, workerId, leaseMs)).map((r) => `${r.jobId}:${r.fence}`));
-      const lost = runs.filter((r) => !owned.has(`${r.jobId}:${r.fence}`));
-      if (lost.length) this.deps.onLost(lost);
+      if (runs.length) {
+        const owned = new Set((await store.renewLeases(runs, workerId, leaseMs)).map((r) => `${r.jobId}:${r.fence}`));
+        const lost = runs.filter((r) => !owned.has(`${r.jobId}:${r.fence}`));
+        if (lost.length) this.deps.onLost(lost);
+      }
+      this.thread?.postMessage({ beat: true });
     } catch (error) {
       this.deps.logger.warn(LEASE_RENEWAL_FAILED((error as Error).message));
     }

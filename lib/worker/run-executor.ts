@@ -10,10 +10,15 @@
  *   `timeout` (recorded as a failed try) and `shutdown` (handed back by the worker's drain).
  *   A cut-short run frees its slot at once; the handler's late writes are fenced.
  * - Completions go out batched with the claim loop's next statement; failures are written alone.
+ * - Whether a failed run is tried again, and when, is `retry-policy.ts`; `ctx.release()` hands the
+ *   job back instead of completing it.
+ * - Jobs without middleware, release or these options cost nothing more: the middleware chain is
+ *   only entered when the job has some, and everything else is decided after the handler settled.
  */
 import type { Logger } from '@nestjs/common';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import {
+  BACKOFF_FN_FAILED,
   FAILED_HOOK_THREW,
   JOB_INTERRUPTED,
   JOB_LOST,
@@ -21,6 +26,7 @@ import {
   JOB_STOPPED,
   JOB_TIMED_OUT,
   OUTCOME_NOT_RECORDED,
+  RELEASED_AFTER_RETRY_UNTIL,
   RESULT_NOT_SERIALISABLE,
   STOPPED_RESULT_NOT_KEPT,
 } from '../managed-jobs.messages.js';
@@ -34,6 +40,7 @@ import {
   ManagedJobEvents,
   ManagedJobFailedEvent,
   ManagedJobProgressEvent,
+  ManagedJobRetryingEvent,
   ManagedJobStartedEvent,
 } from '../events/managed-job.events.js';
 import type { CompletedRun, Completion, JobStore, RunRef } from '../store/job-store.interface.js';
@@ -43,7 +50,9 @@ import { RunContext, type JobContextDeps } from './job-context.js';
 import { storedJson } from './stored-json.js';
 import { persist, withTimeout, type InFlight } from './in-flight.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import { backoffSeconds, completedJob, toError, type ActiveRun, type Outcome } from './active-run.js';
+import { completedJob, errorText, toError, type ActiveRun, type Outcome } from './active-run.js';
+import { runThrough } from './middleware-chain.js';
+import { nextTry } from './retry-policy.js';
 
 /** After the shutdown abort, how long handlers get to notice before their jobs are handed back. */
 const ABORT_GRACE_MS = 1000;
@@ -108,9 +117,10 @@ export class RunExecutor {
         logs: this.deps.logs,
       }));
       events.publish(new ManagedJobStartedEvent(job));
-      run.handler = Promise.resolve()
-        .then(() => registered.instance.handle(ctx))
-        .then(
+      const handled = registered.middleware.length
+        ? runThrough(registered.middleware, ctx, () => registered.instance.handle(ctx))
+        : Promise.resolve().then(() => registered.instance.handle(ctx));
+      run.handler = handled.then(
           (value) => ({ ok: true as const, value }),
           (error) => ({ ok: false as const, error: toError(error) }),
         );
@@ -177,8 +187,22 @@ export class RunExecutor {
       case 'timeout':
         return this.recordFailure(run, cut, 'timeout');
     }
-    if (outcome?.ok) return this.recordCompletion(run, outcome.value);
+    if (outcome?.ok) return run.ctx?.released ? this.recordRelease(run, run.ctx.released.delayMs) : this.recordCompletion(run, outcome.value);
     if (outcome) return this.recordFailure(run, outcome.error, 'failed');
+  }
+
+  /**
+   * `ctx.release()`: back to the queue, due in `delayMs`, the try given back (a write fenced to
+   * the run, ledger outcome `released`). After the job's `retryUntil` moment it fails instead.
+   */
+  private async recordRelease(run: ActiveRun, delayMs: number): Promise<void> {
+    const until = run.job.retryUntil;
+    if (until && Date.now() >= until.getTime()) return this.recordFailure(run, new Error(RELEASED_AFTER_RETRY_UNTIL(until)), 'failed', true);
+    await run.ctx!.progress.settle();
+    const ref = { jobId: run.job.jobId, fence: run.job.fence };
+    const { store, options } = this.deps;
+    const [row] = await persist(() => store.release([ref], options.worker.id, delayMs), options.worker.leaseMs);
+    if (row) this.wakeAfter(delayMs);
   }
 
   /**
@@ -218,17 +242,29 @@ export class RunExecutor {
     }
   }
 
-  /** A failed try: retried after the job's backoff while tries remain, else failed for good. */
-  private async recordFailure(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout'): Promise<void> {
+  /** A failed try: retried after the job's backoff while the policy allows (`nextTry`), else failed for good. */
+  private async recordFailure(run: ActiveRun, error: Error, outcome: 'failed' | 'timeout', final = false): Promise<void> {
     const { job, registered, ctx } = run;
-    const last = ctx ? await ctx.progress.settle() : { percent: job.progressPercentage, message: job.progressMessage };
-    const retryInSeconds = job.attempts < job.maxAttempts ? backoffSeconds(registered.backoff, job.attempts) : null;
-    const reason = error.message || error.name || 'Error';
-    const failure = { jobId: job.jobId, fence: job.fence, reason, retryInSeconds, outcome, progress: last.percent, message: last.message };
     const { store, options, events, logger } = this.deps;
+    const last = ctx ? await ctx.progress.settle() : { percent: job.progressPercentage, message: job.progressMessage };
+    const retryInSeconds = final ? null : nextTry(job, registered, error, outcome, (why) => logger.warn(BACKOFF_FN_FAILED(job.jobId, why)));
+    const reason = error.message || error.name || 'Error';
+    const failure = {
+      jobId: job.jobId,
+      fence: job.fence,
+      reason,
+      error: errorText(error, reason),
+      retryInSeconds,
+      outcome,
+      progress: last.percent,
+      message: last.message,
+    };
     const row = await persist(() => store.fail(failure, options.worker.id), options.worker.leaseMs);
     if (!row) return;
-    if (row.status === JobStatus.Pending) return this.wakeAfter((retryInSeconds ?? 0) * 1000);
+    if (row.status === JobStatus.Pending) {
+      if (events.wants(ManagedJobEvents.Retrying)) events.publish(new ManagedJobRetryingEvent(row, error));
+      return this.wakeAfter((retryInSeconds ?? 0) * 1000);
+    }
     if (registered.instance.failed && ctx) {
       try {
         await registered.instance.failed(error, ctx);

@@ -21,6 +21,8 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     idempotent: true,
     availableAt: null,
     delayMs: 0,
+    retryUntil: null,
+    stoppable: true,
     ...overrides,
   };
 }
@@ -36,7 +38,8 @@ export function completionOf(run: RunRef, result: unknown = { ok: true }): Compl
 }
 
 export function failureOf(run: RunRef, overrides: Partial<Failure> = {}): Failure {
-  return { ...runOf(run), reason: 'boom', retryInSeconds: null, outcome: 'failed', progress: 40, message: 'half way', ...overrides };
+  const reason = overrides.reason ?? 'boom';
+  return { ...runOf(run), reason, error: reason, retryInSeconds: null, outcome: 'failed', progress: 40, message: 'half way', ...overrides };
 }
 
 export function newFile(jobId: string, overrides: Partial<NewFile> = {}): NewFile {

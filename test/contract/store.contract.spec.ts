@@ -338,6 +338,76 @@ describe.each(storeFixtures)('store contract on $name', (fixture) => {
     });
   });
 
+  describe('run control (retryUntil, stoppable, release with a delay, disableStop, the error text)', () => {
+    it('stores retry_until and stoppable as inserted, uniform and mixed batches alike, and claims them back', async () => {
+      const until = new Date(Date.now() + 3_600_000);
+      const [a, b] = await store.insert([newJob({ retryUntil: until, stoppable: false }), newJob({ retryUntil: until, stoppable: false })]);
+      const [c] = await store.insert([newJob({ retryUntil: null }), newJob({ retryUntil: until, stoppable: false, type: 'other' })]);
+      for (const job of [a, b]) expect([job.retryUntil?.getTime(), job.stoppable]).toEqual([until.getTime(), false]);
+      const found = await store.find(a.jobId);
+      expect([found!.retryUntil?.getTime(), found!.stoppable]).toEqual([until.getTime(), false]);
+      expect([(await store.find(c.jobId))!.retryUntil, (await store.find(c.jobId))!.stoppable]).toEqual([null, true]);
+      const claimedRows = await store.claim(claimOf({ types: ['contract', 'other'] }));
+      expect(claimedRows.find((j) => j.jobId === a.jobId)).toMatchObject({ stoppable: false, retryUntil: until });
+      const [next] = await store.insert([newJob({ retryUntil: until })]);
+      const { claimed: busy } = await store.completeAndClaim([completionOf(claimedRows[0])], claimOf());
+      expect(busy.find((j) => j.jobId === next.jobId)?.retryUntil?.getTime()).toBe(until.getTime());
+    });
+
+    it('retry() sets a new retryUntil moment when given one, and keeps the stored one when not', async () => {
+      const first = new Date(Date.now() + 60_000);
+      const run = await claimed({ retryUntil: first });
+      await store.fail(failureOf(run), 'worker-a');
+      expect((await store.retry(run.jobId, 1))!.retryUntil?.getTime()).toBe(first.getTime());
+      const [again] = await store.claim(claimOf());
+      await store.fail(failureOf(again), 'worker-a');
+      const later = new Date(Date.now() + 120_000);
+      expect((await store.retry(run.jobId, 1, undefined, later))!.retryUntil?.getTime()).toBe(later.getTime());
+      expect((await store.find(run.jobId))!.retryUntil?.getTime()).toBe(later.getTime());
+    });
+
+    it('keeps the failure’s error text (message and stack) in the ledger, the message as failed_reason', async () => {
+      const run = await claimed();
+      const failed = await store.fail(failureOf(run, { reason: 'boom', error: 'Error: boom\n    at handle (job.ts:1:1)' }), 'worker-a');
+      expect(failed!.failedReason).toBe('boom');
+      expect(ledgerSummary(await ledgerOf(ds, run.jobId))[0].error).toBe('Error: boom\n    at handle (job.ts:1:1)');
+    });
+
+    it('releases a run due later, fenced to the run, without using up a try', async () => {
+      const run = await claimed();
+      expect(await store.release([{ jobId: run.jobId, fence: run.fence + 1 }], 'worker-a', 60_000)).toEqual([]);
+      const [released] = await store.release([runOf(run)], 'worker-a', 60_000);
+      expect([released.status, released.attempts]).toEqual([JobStatus.Pending, 0]);
+      expect(secondsFromNow(released.availableAt)).toBeGreaterThan(50);
+      expect(await store.claim(claimOf())).toEqual([]);
+      expect(ledgerSummary(await ledgerOf(ds, run.jobId)).map((r) => [r.attempt, r.outcome])).toEqual([[1, 'released']]);
+    });
+
+    it('refuses to stop a job declared unstoppable, pending or running', async () => {
+      const [pending] = await store.insert([newJob({ stoppable: false })]);
+      expect(await store.stop(pending.jobId)).toBeNull();
+      const [run] = await store.claim(claimOf());
+      expect(await store.stop(run.jobId)).toBeNull();
+      expect((await store.find(run.jobId))!.status).toBe(JobStatus.Running);
+    });
+
+    it('disableStop holds for that run only; a stop that came first wins', async () => {
+      const run = await claimed();
+      expect(await store.disableStop({ jobId: run.jobId, fence: run.fence + 1 })).toBe(false);
+      expect(await store.disableStop(runOf(run))).toBe(true);
+      expect(await store.stop(run.jobId)).toBeNull();
+      // The run fails and the job waits for its next try: stoppable again, and the next run too.
+      await store.fail(failureOf(run, { retryInSeconds: 0 }), 'worker-a');
+      const [next] = await store.claim(claimOf());
+      expect(next.fence).toBe(run.fence + 1);
+      expect((await store.stop(next.jobId))!.status).toBe(JobStatus.Stopped);
+      // Stopped first: disableStop finds the run gone.
+      const other = await claimed();
+      await store.stop(other.jobId);
+      expect(await store.disableStop(runOf(other))).toBe(false);
+    });
+  });
+
   describe('reaping runs whose lease ran out', () => {
     it('re-queues an idempotent job, gives the try back, and is idempotent itself', async () => {
       const run = await expired({ idempotent: true }, 'worker-dead');

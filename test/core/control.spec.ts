@@ -93,7 +93,8 @@ describe.each(dialects)('stop, checkpoints, steps and timeouts on %s', (dialect)
       [1, 1, 'retrying'],
       [2, 2, 'completed'],
     ]);
-    expect(attempts[0].error).toBe('crash after item 2');
+    // Message and stack (issue 12: each attempt's error is kept with the attempt).
+    expect(attempts[0].error).toMatch(/^Error: crash after item 2\n\s+at CheckpointJob\.handle/);
     expect(attempts.every((a) => a.workerId && a.finishedAt)).toBe(true);
   });
 

@@ -60,6 +60,7 @@ describe.each(dialects)('ManagedJobsOperatorService on %s', (dialect) => {
       [1, expect.any(String)],
       [2, 'failed'],
     ]);
+    expect(details.attempts[0].error).toContain('run 1 broke'); // every attempt's error is kept (queue-run)
     expect(details.attempts[1].error).toContain('run 2 broke');
     expect(details.logs.map((l) => [l.level, l.message])).toEqual([
       ['error', 'run 1 is about to fail'],

@@ -38,7 +38,8 @@ describe('the packed package', () => {
       import * as lib from 'nestjs-managed-jobs';
       const names = ['ManagedJobsModule', 'ManagedJob', 'JobRunnerService', 'JobStatus', 'ManagedJobEvents', 'ManagedJobEntity',
         'ManagedJobFileEntity', 'managedJobsMigrations', 'InvalidJobPayloadError', 'UnknownJobError', 'JobNotFoundError',
-        'ManagedSchedulesService', 'InvalidScheduleError', 'ManagedJobScheduleEntity', 'LocalStorageDriver', 'S3StorageDriver'];
+        'ManagedSchedulesService', 'InvalidScheduleError', 'ManagedJobScheduleEntity', 'LocalStorageDriver', 'S3StorageDriver',
+        'UnrecoverableJobError', 'ManagedJobRetryingEvent'];
       const missing = names.filter((n) => !(n in lib));
       if (missing.length) throw new Error('missing exports: ' + missing.join(', '));
       class Hello { handle(ctx) { return 'hi ' + ctx.payload.name; } }

@@ -12,12 +12,13 @@ import { scopeWhere } from './scope.sql.js';
  * records can be built without reading the rows back (no `INSERT … RETURNING` on MySQL).
  */
 const INSERT_JOBS = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at)
+    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable)
   SELECT j.job_id, j.type, j.queue, 'pending', j.priority, j.payload, j.owner, j.tenant, j.triggered, j.max_attempts,
-    j.idempotent, j.available_at, ?, ?
+    j.idempotent, j.available_at, ?, ?, j.retry_until, j.stoppable
   FROM JSON_TABLE(?, '$[*]' COLUMNS (job_id VARCHAR(36) PATH '$.i', type VARCHAR(255) PATH '$.t', queue VARCHAR(255) PATH '$.q',
     priority INT PATH '$.p', payload LONGTEXT PATH '$.d', owner VARCHAR(255) PATH '$.o', tenant VARCHAR(255) PATH '$.n',
-    triggered VARCHAR(255) PATH '$.r', max_attempts INT PATH '$.m', idempotent INT PATH '$.e', available_at VARCHAR(23) PATH '$.a')) j`;
+    triggered VARCHAR(255) PATH '$.r', max_attempts INT PATH '$.m', idempotent INT PATH '$.e', available_at VARCHAR(23) PATH '$.a',
+    retry_until VARCHAR(23) PATH '$.u', stoppable INT PATH '$.s')) j`;
 
 /** When each job becomes due, from the database clock `now` (UTC text). */
 export function availableAt(j: NewJob, now: string): string {
@@ -37,8 +38,18 @@ export function insertJobs(jobs: NewJob[], now: string): Sql {
     m: j.maxAttempts,
     e: j.idempotent ? 1 : 0,
     a: availableAt(j, now),
+    u: j.retryUntil ? utcText(j.retryUntil) : undefined,
+    s: j.stoppable ? 1 : 0,
   }));
   return { text: INSERT_JOBS, values: [now, now, JSON.stringify(rows)] };
+}
+
+/** `ctx.disableStop()`: marks the run (fenced), so that `stop()` refuses the job while it runs. */
+export function disableStop(run: RunRef): Sql {
+  return {
+    text: `UPDATE managed_jobs SET stop_disabled_fence = fence WHERE job_id = ? AND fence = ? AND status = 'running'`,
+    values: [run.jobId, run.fence],
+  };
 }
 
 export function findJob(jobId: string, scope?: ScopeFilter): Sql {
@@ -86,12 +97,15 @@ export function keepStoppedResult(run: RunRef, result: string): Sql {
   };
 }
 
-/** A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run). */
-export function retryJob(jobId: string, tries: number, scope?: ScopeFilter): Sql {
-  const values: unknown[] = [tries, jobId];
+/**
+ * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run);
+ * `retryUntil`, when not null, replaces the stored moment.
+ */
+export function retryJob(jobId: string, tries: number, retryUntil: Date | null, scope?: ScopeFilter): Sql {
+  const values: unknown[] = [tries, retryUntil ? utcText(retryUntil) : null, jobId];
   const where = scopeWhere(scope, values);
   return {
-    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, progress_percentage = 0,
+    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, retry_until = COALESCE(?, retry_until), progress_percentage = 0,
       progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
       available_at = ${NOW}, updated_at = ${NOW}
     WHERE job_id = ? AND status IN ('failed', 'stopped')${where}`,

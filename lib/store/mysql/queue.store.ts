@@ -16,7 +16,7 @@ import type {
 import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-mapper.js';
 import { lockClaimable, markClaimed, renewLease } from './claim.sql.js';
 import { dbNow, selectJob } from './common.sql.js';
-import { availableAt, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { availableAt, disableStop, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import type { MysqlConnection, MysqlTransaction } from './mysql.connection.js';
 import { bumpWakeups } from './notify.sql.js';
 import {
@@ -157,12 +157,12 @@ export class MysqlQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
+  async release(runs: RunRef[], workerId: string, delayMs = 0): Promise<ManagedJobEntity[]> {
     if (!runs.length) return [];
     const rows = await this.db.transaction(async (tx) => {
       const released: any[] = [];
       for (const r of runs) {
-        if (!(await tx.run(releaseJob(r)))) continue;
+        if (!(await tx.run(releaseJob(r, delayMs)))) continue;
         await tx.run(releasedAttempt(r.jobId, workerId));
         released.push((await tx.query(selectJob(r.jobId)))[0]);
       }
@@ -170,6 +170,10 @@ export class MysqlQueueStore implements QueueStore {
       return released;
     });
     return rows.map(toJob);
+  }
+
+  async disableStop(run: RunRef): Promise<boolean> {
+    return (await this.db.run(disableStop(run))) > 0;
   }
 
   async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
@@ -212,9 +216,9 @@ export class MysqlQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
+  async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
     const row = await this.db.transaction(async (tx) => {
-      if (!(await tx.run(retryJob(jobId, tries, scope)))) return undefined;
+      if (!(await tx.run(retryJob(jobId, tries, retryUntil ?? null, scope)))) return undefined;
       await tx.run(bumpWakeups());
       return (await tx.query(selectJob(jobId)))[0];
     });

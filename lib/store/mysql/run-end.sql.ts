@@ -48,16 +48,16 @@ const FAILED_ATTEMPT = `${INSERT_ATTEMPT} SELECT job_id, fence, attempts, ?, sta
 
 /** After `failJob` changed the row. */
 export function failedAttempt(run: Failure, workerId: string): Sql {
-  return { text: FAILED_ATTEMPT, values: [workerId, failureEnd(run).outcome, run.reason, run.jobId] };
+  return { text: FAILED_ATTEMPT, values: [workerId, failureEnd(run).outcome, run.error, run.jobId] };
 }
 
 const RELEASE_JOB = `UPDATE managed_jobs SET status = 'pending', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL,
-    lease_expires_at = NULL, available_at = ${NOW}, updated_at = ${NOW}
+    lease_expires_at = NULL, available_at = ${plusMs('?')}, updated_at = ${NOW}
   WHERE job_id = ? AND fence = ? AND status = 'running'`;
 
-/** Shutdown hand-back: the run does not count as a try. */
-export function releaseJob(run: RunRef): Sql {
-  return { text: RELEASE_JOB, values: [run.jobId, run.fence] };
+/** Shutdown hand-back and `ctx.release()`: the run does not count as a try; due again in `delayMs`. */
+export function releaseJob(run: RunRef, delayMs = 0): Sql {
+  return { text: RELEASE_JOB, values: [delayMs, run.jobId, run.fence] };
 }
 
 const RELEASED_ATTEMPT = `${INSERT_ATTEMPT} SELECT job_id, fence, attempts + 1, ?, started_at, updated_at, 'released', NULL
@@ -68,13 +68,21 @@ export function releasedAttempt(jobId: string, workerId: string): Sql {
   return { text: RELEASED_ATTEMPT, values: [workerId, jobId] };
 }
 
+/**
+ * A job stops only while stoppable: not declared `stoppable: false`, and not running a run that
+ * called `ctx.disableStop()` (that run's fence in `stop_disabled_fence`; a later run has another).
+ * The locking read sees the newest committed row, so a stop and a concurrent `disableStop` cannot
+ * both succeed.
+ */
+const STOP_ALLOWED = `stoppable AND (status <> 'running' OR stop_disabled_fence IS NULL OR stop_disabled_fence <> fence)`;
+
 /** What a stop needs of the job before it changes it (was it running, and whose run), locked. */
 export function stoppableJob(jobId: string, scope?: ScopeFilter): Sql {
   const values: unknown[] = [jobId];
   const where = scopeWhere(scope, values);
   return {
     text: `SELECT job_id, fence, status, attempts, lease_owner, started_at FROM managed_jobs
-    WHERE job_id = ? AND status IN ('pending', 'running')${where} FOR UPDATE`,
+    WHERE job_id = ? AND status IN ('pending', 'running') AND ${STOP_ALLOWED}${where} FOR UPDATE`,
     values,
   };
 }

@@ -23,7 +23,9 @@ function sharesOptions(jobs: NewJob[]): boolean {
       j.maxAttempts === a.maxAttempts &&
       j.idempotent === a.idempotent &&
       (j.availableAt?.getTime() ?? null) === (a.availableAt?.getTime() ?? null) &&
-      j.delayMs === a.delayMs,
+      j.delayMs === a.delayMs &&
+      (j.retryUntil?.getTime() ?? null) === (a.retryUntil?.getTime() ?? null) &&
+      j.stoppable === a.stoppable,
   );
 }
 
@@ -35,7 +37,7 @@ function sharesOptions(jobs: NewJob[]): boolean {
 const INSERTED = `job_id, available_at::text AS available_at, created_at::text AS created_at`;
 
 const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-        triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at`;
+        triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable`;
 
 /**
  * Only ids and payloads vary; the shared options are single parameters. The payloads (JSON text
@@ -47,7 +49,8 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
   return {
     text: `WITH ins AS (
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
-      SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW}
+      SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW},
+        $15::timestamp, $16::bool
       FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb)) AS u(job_id, payload)
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
@@ -67,6 +70,8 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
       a.delayMs,
       channel,
       notifyPayload,
+      a.retryUntil ? utcText(a.retryUntil) : null,
+      a.stoppable,
     ],
   };
 }
@@ -76,10 +81,10 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
     text: `WITH ins AS (
       INSERT INTO managed_jobs (${INSERT_COLUMNS})
       SELECT u.job_id, u.type, u.queue, 'pending', u.priority, u.payload, u.owner, u.tenant, u.triggered,
-        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}
+        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}, u.retry_until, u.stoppable
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[], $8::text[],
-        $9::int[], $10::bool[], $11::timestamp[], $12::float8[])
-        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms)
+        $9::int[], $10::bool[], $11::timestamp[], $12::float8[], $15::timestamp[], $16::bool[])
+        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms, retry_until, stoppable)
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
@@ -98,7 +103,17 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
       jobs.map((j) => j.delayMs),
       channel,
       notifyPayload,
+      jobs.map((j) => (j.retryUntil ? utcText(j.retryUntil) : null)),
+      jobs.map((j) => j.stoppable),
     ],
+  };
+}
+
+/** `ctx.disableStop()`: marks the run (fenced), so that `stop()` refuses the job while it runs. */
+export function disableStop(run: RunRef): Sql {
+  return {
+    text: `UPDATE managed_jobs SET stop_disabled_fence = fence WHERE job_id = $1 AND fence = $2 AND status = 'running'`,
+    values: [run.jobId, run.fence],
   };
 }
 
@@ -147,15 +162,15 @@ export function keepStoppedResult(run: RunRef, result: string): Sql {
 }
 
 /**
- * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run).
- * `wakePrefix || queue` is the wake-up (see `wake-message.ts`).
+ * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run);
+ * `retryUntil`, when not null, replaces the stored moment. `wakePrefix || queue` is the wake-up (see `wake-message.ts`).
  */
-export function retryJob(jobId: string, tries: number, scope: ScopeFilter | undefined, channel: string, wakePrefix: string): Sql {
-  const values: unknown[] = [jobId, tries, channel, wakePrefix];
+export function retryJob(jobId: string, tries: number, retryUntil: Date | null, scope: ScopeFilter | undefined, channel: string, wakePrefix: string): Sql {
+  const values: unknown[] = [jobId, tries, channel, wakePrefix, retryUntil ? utcText(retryUntil) : null];
   const where = scopeWhere(scope, values);
   return {
     text: `WITH r AS (
-      UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = $2, progress_percentage = 0,
+      UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = $2, retry_until = COALESCE($5::timestamp, retry_until), progress_percentage = 0,
         progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
         available_at = ${NOW}, updated_at = ${NOW}
       WHERE job_id = $1 AND status IN ('failed', 'stopped')${where}

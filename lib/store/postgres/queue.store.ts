@@ -19,7 +19,7 @@ import { byPriorityThenAge, insertedJob, toDate, toJob } from '../row-mapper.js'
 import { ANY_DISPATCH, WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
 import type { PostgresConnection } from './postgres.connection.js';
 import { claimJobs, renewLeases } from './claim.sql.js';
-import { findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { disableStop, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stopJob } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 
@@ -90,8 +90,12 @@ export class PostgresQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
-    return (await this.db.query(releaseJobs(runs, workerId, NOTIFY_CHANNEL, ANY_DISPATCH))).map(toJob);
+  async release(runs: RunRef[], workerId: string, delayMs = 0): Promise<ManagedJobEntity[]> {
+    return (await this.db.query(releaseJobs(runs, workerId, NOTIFY_CHANNEL, ANY_DISPATCH, delayMs))).map(toJob);
+  }
+
+  async disableStop(run: RunRef): Promise<boolean> {
+    return (await this.db.rowCount(disableStop(run))) > 0;
   }
 
   async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
@@ -121,8 +125,8 @@ export class PostgresQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
-    const [row] = await this.db.query(retryJob(jobId, tries, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
+  async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
+    const [row] = await this.db.query(retryJob(jobId, tries, retryUntil ?? null, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
     return row ? toJob(row) : null;
   }
 

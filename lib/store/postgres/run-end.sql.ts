@@ -15,6 +15,7 @@ const JOB_COLUMNS = [
   'job_id', 'type', 'queue', 'status', 'priority', 'payload', 'state', 'result', 'progress_percentage', 'progress_message',
   'owner_user_id', 'owner_tenant_id', 'triggered_by_user_id', 'attempts', 'max_attempts', 'idempotent', 'available_at',
   'lease_owner', 'lease_expires_at', 'fence', 'failed_reason', 'started_at', 'finished_at', 'created_at', 'updated_at',
+  'retry_until', 'stoppable',
 ];
 
 /** Completions are batched: many finished runs, one statement (job rows and their ledger rows). */
@@ -78,7 +79,7 @@ export function failJob(run: Failure, workerId: string): Sql {
       RETURNING *
     ), ledger AS (
       INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome, error)
-      SELECT job_id, fence, attempts, $9, started_at, ${NOW}, $8, $4::text FROM f
+      SELECT job_id, fence, attempts, $9, started_at, ${NOW}, $8, $10::text FROM f
     )
     SELECT * FROM f`,
     values: [
@@ -91,16 +92,17 @@ export function failJob(run: Failure, workerId: string): Sql {
       run.message,
       end.outcome,
       workerId,
+      run.error,
     ],
   };
 }
 
-/** Shutdown hand-back: the run does not count as a try. */
-export function releaseJobs(runs: RunRef[], workerId: string, channel: string, wakePayload: string): Sql {
+/** Shutdown hand-back and `ctx.release()`: the run does not count as a try; due again in `delayMs`. */
+export function releaseJobs(runs: RunRef[], workerId: string, channel: string, wakePayload: string, delayMs = 0): Sql {
   return {
     text: `WITH rel AS (
       UPDATE managed_jobs j SET status = 'pending', attempts = GREATEST(j.attempts - 1, 0), lease_owner = NULL,
-        lease_expires_at = NULL, available_at = ${NOW}, updated_at = ${NOW}
+        lease_expires_at = NULL, available_at = ${plusMs('$6')}, updated_at = ${NOW}
       FROM unnest($1::uuid[], $2::int[]) AS r(job_id, fence)
       WHERE j.job_id = r.job_id AND j.fence = r.fence AND j.status = 'running'
       RETURNING j.*
@@ -109,9 +111,17 @@ export function releaseJobs(runs: RunRef[], workerId: string, channel: string, w
       SELECT job_id, fence, attempts + 1, $4, started_at, ${NOW}, 'released' FROM rel
     ), wake AS (SELECT pg_notify($3, $5))
     SELECT rel.* FROM rel CROSS JOIN wake`,
-    values: [runs.map((r) => r.jobId), runs.map((r) => r.fence), channel, workerId, wakePayload],
+    values: [runs.map((r) => r.jobId), runs.map((r) => r.fence), channel, workerId, wakePayload, delayMs],
   };
 }
+
+/**
+ * A job stops only while stoppable: not declared `stoppable: false`, and not running a run that
+ * called `ctx.disableStop()` (that run's fence in `stop_disabled_fence`; a later run has another).
+ * `FOR UPDATE` re-checks it on the newest row version, so a stop and a concurrent `disableStop`
+ * cannot both succeed.
+ */
+const STOP_ALLOWED = `stoppable AND (status <> 'running' OR stop_disabled_fence IS NULL OR stop_disabled_fence <> fence)`;
 
 /** `wakePrefix || job_id` is the wake-up asking the run's worker to stop (see `wake-message.ts`). */
 export function stopJob(jobId: string, scope: ScopeFilter | undefined, channel: string, wakePrefix: string): Sql {
@@ -120,7 +130,7 @@ export function stopJob(jobId: string, scope: ScopeFilter | undefined, channel: 
   return {
     text: `WITH old AS (
       SELECT job_id, fence, status, attempts, lease_owner, started_at FROM managed_jobs
-      WHERE job_id = $1 AND status IN ('pending', 'running')${where}
+      WHERE job_id = $1 AND status IN ('pending', 'running') AND ${STOP_ALLOWED}${where}
       FOR UPDATE
     ), s AS (
       UPDATE managed_jobs j SET status = 'stopped', lease_owner = NULL, lease_expires_at = NULL,

@@ -5,8 +5,8 @@ import { NOW, plusMs, type Sql } from './common.sql.js';
 import { scopeWhere } from './scope.sql.js';
 
 const INSERT_JOB = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
-    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at)
-  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW})
+    triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable)
+  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${plusMs('?')}), ${NOW}, ${NOW}, ?, ?)
   RETURNING job_id, available_at, created_at`;
 
 /** One job (a batch is a loop of these in one transaction). Returns `job_id, available_at, created_at`. */
@@ -26,7 +26,17 @@ export function insertJob(j: NewJob): Sql {
       j.idempotent ? 1 : 0,
       j.availableAt ? utcText(j.availableAt) : null,
       j.delayMs,
+      j.retryUntil ? utcText(j.retryUntil) : null,
+      j.stoppable ? 1 : 0,
     ],
+  };
+}
+
+/** `ctx.disableStop()`: marks the run (fenced), so that `stop()` refuses the job while it runs. */
+export function disableStop(run: RunRef): Sql {
+  return {
+    text: `UPDATE managed_jobs SET stop_disabled_fence = fence WHERE job_id = ? AND fence = ? AND status = 'running'`,
+    values: [run.jobId, run.fence],
   };
 }
 
@@ -76,12 +86,15 @@ export function keepStoppedResult(run: RunRef, result: string): Sql {
   };
 }
 
-/** A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run). */
-export function retryJob(jobId: string, tries: number, scope?: ScopeFilter): Sql {
-  const values: unknown[] = [tries, jobId];
+/**
+ * A fresh set of tries: `attempts` starts again at 0 (the ledger keeps every earlier run);
+ * `retryUntil`, when not null, replaces the stored moment.
+ */
+export function retryJob(jobId: string, tries: number, retryUntil: Date | null, scope?: ScopeFilter): Sql {
+  const values: unknown[] = [tries, retryUntil ? utcText(retryUntil) : null, jobId];
   const where = scopeWhere(scope, values);
   return {
-    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, progress_percentage = 0,
+    text: `UPDATE managed_jobs SET status = 'pending', attempts = 0, max_attempts = ?, retry_until = COALESCE(?, retry_until), progress_percentage = 0,
       progress_message = NULL, failed_reason = NULL, result = NULL, started_at = NULL, finished_at = NULL,
       available_at = ${NOW}, updated_at = ${NOW}
     WHERE job_id = ? AND status IN ('failed', 'stopped')${where}

@@ -16,7 +16,7 @@ import type {
 import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-mapper.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import { claimJobs, renewLease } from './claim.sql.js';
-import { findJob, insertJob, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { disableStop, findJob, insertJob, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import {
   completeJob,
   completedAttempt,
@@ -121,15 +121,19 @@ export class SqliteQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async release(runs: RunRef[], workerId: string): Promise<ManagedJobEntity[]> {
+  async release(runs: RunRef[], workerId: string, delayMs = 0): Promise<ManagedJobEntity[]> {
     return this.db.write(() =>
       runs.flatMap((r) => {
-        const row = this.db.get(releaseJob(r));
+        const row = this.db.get(releaseJob(r, delayMs));
         if (!row) return [];
         this.db.run(releasedAttempt(row, workerId));
         return [toJob(row)];
       }),
     );
+  }
+
+  async disableStop(run: RunRef): Promise<boolean> {
+    return this.db.write(() => this.db.run(disableStop(run)) > 0);
   }
 
   async updateProgress(run: RunRef, percent: number, message: string | null): Promise<ManagedJobEntity | null> {
@@ -166,8 +170,8 @@ export class SqliteQueueStore implements QueueStore {
     return row ? toJob(row) : null;
   }
 
-  async retry(jobId: string, tries: number, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
-    const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, scope)));
+  async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
+    const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, retryUntil ?? null, scope)));
     return row ? toJob(row) : null;
   }
 

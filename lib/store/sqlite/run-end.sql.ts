@@ -55,17 +55,17 @@ export function failJob(run: Failure): Sql {
 
 /** `row`: what `failJob` returned. */
 export function failedAttempt(run: Failure, row: Row, workerId: string): Sql {
-  return attempt(row.job_id, row.fence, row.attempts, workerId, row.started_at, row.updated_at, failureEnd(run).outcome, run.reason);
+  return attempt(row.job_id, row.fence, row.attempts, workerId, row.started_at, row.updated_at, failureEnd(run).outcome, run.error);
 }
 
 const RELEASE_JOB = `UPDATE managed_jobs SET status = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
-    lease_expires_at = NULL, available_at = ${NOW}, updated_at = ${NOW}
+    lease_expires_at = NULL, available_at = ${plusMs('?')}, updated_at = ${NOW}
   WHERE job_id = ? AND fence = ? AND status = 'running'
   RETURNING *`;
 
-/** Shutdown hand-back: the run does not count as a try. */
-export function releaseJob(run: RunRef): Sql {
-  return { text: RELEASE_JOB, values: [run.jobId, run.fence] };
+/** Shutdown hand-back and `ctx.release()`: the run does not count as a try; due again in `delayMs`. */
+export function releaseJob(run: RunRef, delayMs = 0): Sql {
+  return { text: RELEASE_JOB, values: [delayMs, run.jobId, run.fence] };
 }
 
 /** `row`: what `releaseJob` returned. The release gave the try back: the run was attempt `attempts + 1`. */
@@ -73,13 +73,19 @@ export function releasedAttempt(row: Row, workerId: string): Sql {
   return attempt(row.job_id, row.fence, row.attempts + 1, workerId, row.started_at, row.updated_at, 'released', null);
 }
 
+/**
+ * A job stops only while stoppable: not declared `stoppable: false`, and not running a run that
+ * called `ctx.disableStop()` (that run's fence in `stop_disabled_fence`; a later run has another).
+ */
+export const STOP_ALLOWED = `stoppable AND (status <> 'running' OR stop_disabled_fence IS NULL OR stop_disabled_fence <> fence)`;
+
 /** What a stop needs of the job before it changes it (was it running, and whose run). */
 export function stoppableJob(jobId: string, scope?: ScopeFilter): Sql {
   const values: unknown[] = [jobId];
   const where = scopeWhere(scope, values);
   return {
     text: `SELECT job_id, fence, status, attempts, lease_owner, started_at FROM managed_jobs
-    WHERE job_id = ? AND status IN ('pending', 'running')${where}`,
+    WHERE job_id = ? AND status IN ('pending', 'running') AND ${STOP_ALLOWED}${where}`,
     values,
   };
 }
