@@ -2,6 +2,7 @@
 export { ManagedJobsModule } from './managed-jobs.module.js';
 export type {
   ManagedJobsModuleOptions,
+  OperatorOptions,
   ManagedJobsModuleExtras,
   WorkerOptions,
   BroadcastingOptions,
@@ -14,7 +15,7 @@ export { ManagedJob } from './decorators/managed-job.decorator.js';
 export type { ManagedJobOptions, BackoffFn } from './interfaces/managed-job-options.interface.js';
 export type { JobMiddleware } from './interfaces/job-middleware.interface.js';
 export type { ManagedJobHandler, ManagedJobClass, JobPayloadOf, JobResultOf, DispatchPayload } from './interfaces/managed-job-handler.interface.js';
-export type { JobContext, AddFileInput, PutFileOptions, ProgressStepsOptions } from './interfaces/job-context.interface.js';
+export type { JobContext, JobLogger, AddFileInput, PutFileOptions, ProgressStepsOptions } from './interfaces/job-context.interface.js';
 export type { JobOwner, JobOwnerLike, PlainJobOwner, JobScope, OwnerRef } from './interfaces/job-owner.interface.js';
 export type { DispatchOptions, ListJobsQuery, Page } from './interfaces/dispatch-options.interface.js';
 export { JobStatus } from './enums/job-status.enum.js';
@@ -39,6 +40,10 @@ export {
   ManagedJobStepEntity,
   ManagedJobAttemptEntity,
   ManagedJobScheduleEntity,
+  ManagedJobQueueEntity,
+  ManagedJobWorkerEntity,
+  ManagedJobAuditEntity,
+  ManagedJobLogEntity,
   managedJobsEntities,
   type AttemptOutcome,
 } from './entities/index.js';
@@ -81,3 +86,21 @@ export {
   type ManagedJobsHealthDetails,
   type ManagedJobsHealthResult,
 } from './telemetry/managed-jobs-health.indicator.js';
+export { ManagedJobsOperatorService, MAX_OPERATOR_PAGE } from './operator/managed-jobs-operator.service.js';
+export type {
+  Audit,
+  OperatorStats,
+  QueueStats,
+  OperatorJobQuery,
+  RetryFilter,
+  DeleteFilter,
+  JobDetails,
+  JobAttempt,
+  JobStep,
+  JobLogLine,
+  WorkerInfo,
+  AuditEntry,
+} from './operator/operator.types.js';
+export type { OperatorJobResponse } from './operator/operator-responses.js';
+export { JobWaitTimeoutError } from './operator/job-waiter.js';
+export { runManagedJobsCli, type CliIo } from './cli/run-managed-jobs-cli.js';

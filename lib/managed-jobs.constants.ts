@@ -18,3 +18,5 @@ export const MOUNTED_PARTS = Symbol.for('nestjs-managed-jobs:mounted-parts');
 export const JOB_TELEMETRY = Symbol.for('nestjs-managed-jobs:telemetry');
 /** Injection token of the options as given to `forRoot` / returned by the `forRootAsync` factory. */
 export const MODULE_OPTIONS = Symbol.for('nestjs-managed-jobs:module-options');
+/** Injection token of the operator API's path (`{operator.path}/api`), applied before routes are registered. */
+export const OPERATOR_API_PATH = Symbol.for('nestjs-managed-jobs:operator-api-path');

@@ -82,6 +82,18 @@ export const LEASE_KEEPER_ON_LOOP = (reason: string) =>
 export const REQUEUED_LOST = (count: number) => `Re-queued ${count} job(s) of a lost worker.`;
 export const REAP_FAILED = (reason: string) => `Reaping expired leases failed: ${reason}`;
 export const STOPPED_RESULT_NOT_KEPT = (jobId: string, why: string) => `Could not keep the result of stopped job ${jobId}: ${why}`;
+export const OPERATOR_NOT_MOUNTED = () =>
+  'Option operator.enabled is true but the operator API was not mounted: with forRootAsync, also pass `operatorApi: true` next to useFactory.';
+export const OPERATOR_WITHOUT_AUTHORIZE = () => 'Option operator.enabled needs operator.authorize(req): the operator API is never open to everyone.';
+export const EMPTY_OPERATOR_FILTER = (action: string) =>
+  `${action} needs a filter that names something (jobIds, status, type, queue${action === 'delete' ? ' or finishedBefore' : ''}); an empty filter is refused.`;
+export const INVALID_OPERATOR_STATUS = (action: string, got: unknown, allowed: string[]) =>
+  `${action}: status ${JSON.stringify(got)} is not one of ${allowed.join(', ')}.`;
+export const INVALID_OPERATOR_QUERY = (field: string, reason: string) => `Invalid ${field}: ${reason}.`;
+export const WAIT_TIMED_OUT = (jobId: string, timeoutMs: number) => `Job ${jobId} did not finish within ${timeoutMs} ms.`;
+export const DRAIN_TIMED_OUT = (timeoutMs: number) => `The queue was not drained within ${timeoutMs} ms.`;
+export const REGISTRY_FAILED = (reason: string) => `Updating the worker registry failed: ${reason}`;
+export const JOB_LOGS_NOT_WRITTEN = (jobId: string, reason: string) => `Could not write the log lines of job ${jobId}: ${reason}`;
 /** `what`: what the driver needed the package for. */
 export const S3_PEER_MISSING = (name: string, what: string) =>
   `S3StorageDriver needs '${name}' ${what}, and it is not installed. Add it to your dependencies (npm install ${name}).`;

@@ -13,7 +13,7 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
   new ConfigurableModuleBuilder<ManagedJobsModuleOptions>({ moduleName: 'ManagedJobs', optionsInjectionToken: MODULE_OPTIONS })
     .setClassMethodName('forRoot')
     .setExtras<ManagedJobsModuleExtras>(
-      { dataSource: undefined, isGlobal: true, controller: undefined, gateway: undefined },
+      { dataSource: undefined, isGlobal: true, controller: undefined, gateway: undefined, operatorApi: undefined },
       (definition, extras): DynamicModule => withManagedJobsParts(definition, extras, MODULE_OPTIONS),
     )
     .build();

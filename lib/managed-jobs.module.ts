@@ -9,8 +9,12 @@ import { ConfigurableModuleClass, OPTIONS_TYPE } from './managed-jobs.module-def
  */
 @Module({})
 export class ManagedJobsModule extends ConfigurableModuleClass {
-  /** `forRoot` can see `http.enabled` when the module is built, so it mounts the controller by it. */
+  /** `forRoot` can see `http.enabled` and `operator.enabled` when the module is built, so it mounts the controllers by them. */
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
-    return super.forRoot({ ...options, controller: options.controller ?? options.http?.enabled });
+    return super.forRoot({
+      ...options,
+      controller: options.controller ?? options.http?.enabled,
+      operatorApi: options.operatorApi ?? options.operator?.enabled,
+    });
   }
 }

@@ -6,12 +6,15 @@ import type { JobDefaults, ManagedJobsModuleOptions } from './interfaces/managed
 import type { JobMiddleware } from './interfaces/job-middleware.interface.js';
 import type { StorageDriver } from './storage/storage-driver.interface.js';
 import { ManagedJobsConfigurationError } from './errors/managed-jobs.errors.js';
-import { CONTROLLER_DISABLED, CONTROLLER_NOT_MOUNTED } from './managed-jobs.messages.js';
+import { CONTROLLER_DISABLED, CONTROLLER_NOT_MOUNTED, OPERATOR_NOT_MOUNTED, OPERATOR_WITHOUT_AUTHORIZE } from './managed-jobs.messages.js';
+import { applyCliOverrides } from './cli/cli-overrides.js';
 
 /** What one module registration mounted when it was built (from the extras). */
 export interface MountedParts {
   controller: boolean;
   gateway: boolean;
+  /** The operator API controller. */
+  operator?: boolean;
 }
 
 /**
@@ -21,15 +24,18 @@ export interface MountedParts {
 export function checkMountedParts(options: ManagedJobsModuleOptions, mounted: MountedParts): void {
   if (options?.http?.enabled === true && !mounted.controller) throw new ManagedJobsConfigurationError(CONTROLLER_NOT_MOUNTED());
   if (options?.http?.enabled === false && mounted.controller) throw new ManagedJobsConfigurationError(CONTROLLER_DISABLED());
+  if (options?.operator?.enabled === true && !mounted.operator) throw new ManagedJobsConfigurationError(OPERATOR_NOT_MOUNTED());
 }
 
 type DeepRequired<T> = { [K in keyof T]-?: T[K] extends object | undefined ? Required<NonNullable<T[K]>> : T[K] };
 
 /** Options with every default filled in: the only shape the rest of the library reads. */
-export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage' | 'jobDefaults' | 'middleware'> & {
+export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broadcasting' | 'http' | 'storage' | 'jobDefaults' | 'middleware' | 'operator'> & {
   /** Checked per job when the jobs are registered (`managed-jobs.explorer.ts`). */
   jobDefaults: JobDefaults;
   middleware: Type<JobMiddleware>[];
+  operator: Required<Omit<NonNullable<ManagedJobsModuleOptions['operator']>, 'authorize' | 'actor'>> &
+    Pick<NonNullable<ManagedJobsModuleOptions['operator']>, 'authorize' | 'actor'>;
   broadcasting: Required<Omit<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>> &
     Pick<NonNullable<ManagedJobsModuleOptions['broadcasting']>, 'authenticate' | 'allowedOrigins'>;
   http: Required<Omit<NonNullable<ManagedJobsModuleOptions['http']>, 'resolveOwner'>> &
@@ -39,7 +45,9 @@ export type ResolvedOptions = Omit<DeepRequired<ManagedJobsModuleOptions>, 'broa
 };
 
 /** Merges defaults into user options, in one place, and rejects values that cannot work. */
-export function resolveOptions(options: ManagedJobsModuleOptions = {}): ResolvedOptions {
+export function resolveOptions(given: ManagedJobsModuleOptions = {}): ResolvedOptions {
+  // A CLI command decides for itself whether this process runs a worker and the maintenance (cli/).
+  const options = applyCliOverrides(given);
   const queueName = options.queue?.name ?? 'default';
   const worker = options.worker ?? {};
   const resolved: ResolvedOptions = {
@@ -86,6 +94,13 @@ export function resolveOptions(options: ManagedJobsModuleOptions = {}): Resolved
       bodyLimitBytes: options.http?.bodyLimitBytes ?? 100 * 1024,
       maxActiveJobsPerOwner: options.http?.maxActiveJobsPerOwner ?? 100,
     },
+    operator: {
+      enabled: options.operator?.enabled ?? false,
+      path: (options.operator?.path ?? 'managed-jobs').replace(/^\/+|\/+$/g, ''),
+      authorize: options.operator?.authorize,
+      actor: options.operator?.actor,
+      dashboard: options.operator?.dashboard ?? true,
+    },
   };
   validate(resolved);
   return resolved;
@@ -120,6 +135,7 @@ function validate(o: ResolvedOptions): void {
   if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) {
     throw new ManagedJobsConfigurationError(`Option http.maxActiveJobsPerOwner must be an integer ≥ 1 (or Infinity for no limit); got ${max}.`);
   }
+  if (o.operator.enabled && typeof o.operator.authorize !== 'function') throw new ManagedJobsConfigurationError(OPERATOR_WITHOUT_AUTHORIZE());
   if (o.broadcasting.channelType === 'private' && o.broadcasting.enabled && !o.broadcasting.authenticate) {
     throw new ManagedJobsConfigurationError(`Option broadcasting.channelType 'private' needs broadcasting.authenticate(socket).`);
   }

@@ -29,6 +29,9 @@ import { JobTelemetryCloser } from './telemetry/job-telemetry.closer.js';
 import { ManagedJobsHealthIndicator } from './telemetry/managed-jobs-health.indicator.js';
 import { managedSchedulesProviders } from './schedules/managed-schedules.providers.js';
 import { ManagedSchedulesService } from './schedules/managed-schedules.service.js';
+import { operatorProviders } from './operator/operator.providers.js';
+import { operatorApiParts } from './operator/operator-api.parts.js';
+import { ManagedJobsOperatorService } from './operator/managed-jobs-operator.service.js';
 
 /**
  * Applied by `setExtras` to what `forRoot` and `forRootAsync` build, so both follow one rule:
@@ -40,7 +43,7 @@ import { ManagedSchedulesService } from './schedules/managed-schedules.service.j
  */
 export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJobsModuleExtras, optionsToken: string | symbol): DynamicModule {
   const dataSource = extras.dataSource;
-  const mounted: MountedParts = { controller: extras.controller === true, gateway: extras.gateway !== false };
+  const mounted: MountedParts = { controller: extras.controller === true, gateway: extras.gateway !== false, operator: extras.operatorApi === true };
   const providers: Provider[] = [
     { provide: MOUNTED_PARTS, useValue: mounted },
     {
@@ -87,15 +90,25 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
     ManagedJobsMaintenanceService,
     ManagedJobsScheduler,
     ...managedSchedulesProviders(dataSource),
+    ...operatorProviders(dataSource),
     ManagedJobsStartup,
   ];
   const http = mounted.controller ? managedJobsHttpParts() : { controllers: [], providers: [] };
+  const operatorApi = mounted.operator ? operatorApiParts() : { controllers: [], providers: [] };
   return {
     ...definition,
     global: extras.isGlobal ?? true,
     imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
-    controllers: [...(definition.controllers ?? []), ...http.controllers],
-    providers: [...(definition.providers ?? []), ...providers, ...http.providers],
-    exports: [JobRunnerService, ManagedSchedulesService, ManagedJobFilesService, ManagedJobsMaintenanceService, JobEventsPublisher, ManagedJobsHealthIndicator],
+    controllers: [...(definition.controllers ?? []), ...http.controllers, ...operatorApi.controllers],
+    providers: [...(definition.providers ?? []), ...providers, ...http.providers, ...operatorApi.providers],
+    exports: [
+      JobRunnerService,
+      ManagedSchedulesService,
+      ManagedJobsOperatorService,
+      ManagedJobFilesService,
+      ManagedJobsMaintenanceService,
+      JobEventsPublisher,
+      ManagedJobsHealthIndicator,
+    ],
   };
 }

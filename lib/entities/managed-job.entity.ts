@@ -19,6 +19,7 @@ import { TimestampColumn } from './timestamp.column.js';
 @Index('idx_managed_jobs_owner', { synchronize: false })
 @Index('idx_managed_jobs_tenant', { synchronize: false })
 @Index('idx_managed_jobs_finished', { synchronize: false })
+@Index('idx_managed_jobs_status', { synchronize: false })
 /** `P` and `R` type `payload` and `result` when known (`dispatch(JobClass, …)`, `find<JobClass>()`). */
 export class ManagedJobEntity<P = unknown, R = unknown> {
   /** A UUIDv7 made by the library: unguessable, and ordered by creation time (FIFO within a priority). */

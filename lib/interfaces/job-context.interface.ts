@@ -72,4 +72,16 @@ export interface JobContext<P = unknown> {
   disableStop(): Promise<void>;
   /** Write `data` to storage under a job-scoped path and record it. */
   putFile(filename: string, data: string | Uint8Array | NodeJS.ReadableStream, options: PutFileOptions): Promise<ManagedJobFileEntity>;
+  /**
+   * Lines kept with the job (its last 1,000, written in batches: a call costs no statement),
+   * shown by the operator's `findJob`, the operator API and the dashboard, and sent to the Nest
+   * logger with the job id. `data` is stored as JSON.
+   */
+  readonly log: JobLogger;
+}
+
+export interface JobLogger {
+  info(message: string, data?: object): void;
+  warn(message: string, data?: object): void;
+  error(message: string, data?: object): void;
 }

@@ -116,6 +116,22 @@ export interface TelemetryOptions {
   enabled?: boolean;
 }
 
+export interface OperatorOptions {
+  /** Mount the operator HTTP API (and the dashboard) under `/{path}`. @default false */
+  enabled?: boolean;
+  /** Path prefix: the API answers under `/{path}/api`. @default 'managed-jobs' */
+  path?: string;
+  /**
+   * Decides whether a request may use the operator API (an admin check). Refused: 403 with no
+   * data. Required when `enabled`. @default none
+   */
+  authorize?: (req: any) => boolean | Promise<boolean>;
+  /** Who the audit trail says acted, from the request. @default none (recorded as null) */
+  actor?: (req: any) => string | null | undefined;
+  /** Serve the dashboard page at `/{path}`. @default true */
+  dashboard?: boolean;
+}
+
 export interface ManagedJobsModuleOptions {
   worker?: WorkerOptions;
   queue?: {
@@ -154,6 +170,8 @@ export interface ManagedJobsModuleOptions {
   middleware?: Type<JobMiddleware>[];
   /** OpenTelemetry traces and metrics (see README, "Observability"). @default { enabled: true } */
   telemetry?: TelemetryOptions;
+  /** The operator HTTP API (admins and tooling; unscoped, behind `authorize`). @default off */
+  operator?: OperatorOptions;
 }
 
 /** What must be known to build the providers, outside the (possibly async) options factory. */
@@ -179,4 +197,10 @@ export interface ManagedJobsModuleExtras {
    * @default true
    */
   gateway?: boolean;
+  /**
+   * Mount the operator API controller. `forRoot` sets it from `operator.enabled`; with
+   * `forRootAsync` say `operatorApi: true` here (a factory that enables the operator without it fails
+   * the boot). @default operator.enabled (forRoot), false (forRootAsync)
+   */
+  operatorApi?: boolean;
 }

@@ -14,6 +14,9 @@ import { ManagedJobsMysqlEvents1764900000000 } from './mysql-events.migration.js
 import { ManagedJobsPostgresTraceContext1765000000000 } from './postgres-trace-context.migration.js';
 import { ManagedJobsSqliteTraceContext1765000000000 } from './sqlite-trace-context.migration.js';
 import { ManagedJobsMysqlTraceContext1765000000000 } from './mysql-trace-context.migration.js';
+import { ManagedJobsPostgresOperations1765000000000 } from './postgres-operations.migration.js';
+import { ManagedJobsSqliteOperations1765000000000 } from './sqlite-operations.migration.js';
+import { ManagedJobsMysqlOperations1765000000000 } from './mysql-operations.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -24,7 +27,13 @@ type MigrationClass = new () => MigrationInterface;
 export function managedJobsMigrations(type: string): MigrationClass[] {
   switch (type) {
     case 'postgres':
-      return [ManagedJobsPostgresInit1763800000000, ManagedJobsPostgresSchedules1764400000000, ManagedJobsPostgresRunControl1764600000000, ManagedJobsPostgresTraceContext1765000000000];
+      return [
+        ManagedJobsPostgresInit1763800000000,
+        ManagedJobsPostgresSchedules1764400000000,
+        ManagedJobsPostgresRunControl1764600000000,
+        ManagedJobsPostgresTraceContext1765000000000,
+        ManagedJobsPostgresOperations1765000000000,
+      ];
     case 'mysql':
     case 'mariadb':
       return [
@@ -33,10 +42,17 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsMysqlRunControl1764600000000,
         ManagedJobsMysqlEvents1764900000000,
         ManagedJobsMysqlTraceContext1765000000000,
+        ManagedJobsMysqlOperations1765000000000,
       ];
     case 'better-sqlite3':
     case 'sqlite':
-      return [ManagedJobsSqliteInit1763800000000, ManagedJobsSqliteSchedules1764400000000, ManagedJobsSqliteRunControl1764600000000, ManagedJobsSqliteTraceContext1765000000000];
+      return [
+        ManagedJobsSqliteInit1763800000000,
+        ManagedJobsSqliteSchedules1764400000000,
+        ManagedJobsSqliteRunControl1764600000000,
+        ManagedJobsSqliteTraceContext1765000000000,
+        ManagedJobsSqliteOperations1765000000000,
+      ];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));
   }

@@ -19,6 +19,7 @@ import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import { validatePayload } from './payload-validator.js';
 import { retryUntilOf } from '../discovery/job-options.js';
 import { insertedJob } from '../store/row-mapper.js';
+import { JobWaiter } from '../operator/job-waiter.js';
 import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
@@ -39,6 +40,7 @@ export class JobRunnerService {
     private readonly worker: JobWorker,
     private readonly events: JobEventsPublisher,
     @Inject(JOB_TELEMETRY) private readonly telemetry: JobTelemetry,
+    private readonly waiter: JobWaiter,
   ) {}
 
   /**
@@ -155,6 +157,23 @@ export class JobRunnerService {
     if (!retried) throw await this.whyNot(jobId, filter, 'retry');
     this.worker.wake(true);
     return retried;
+  }
+
+  /**
+   * Resolves with the job once it is completed, failed or stopped, wherever it runs: at once when
+   * it ends in this process, else within a gentle poll (100 ms, slowing to 1 s). Throws
+   * `JobNotFoundError` for an unknown job and `JobWaitTimeoutError` after `timeoutMs`. Unscoped.
+   */
+  waitFor<H = unknown>(jobId: string, options: { timeoutMs?: number } = {}): Promise<ManagedJobEntity<JobPayloadOf<H>, JobResultOf<H>>> {
+    return this.waiter.waitFor(jobId, options.timeoutMs) as Promise<ManagedJobEntity<JobPayloadOf<H>, JobResultOf<H>>>;
+  }
+
+  /**
+   * Resolves when no job due now is pending or running on this process's worker queues (for tests
+   * and scripts). Throws `JobWaitTimeoutError` after `timeoutMs`.
+   */
+  drain(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.waiter.drain(options.timeoutMs);
   }
 
   /** The job's unexpired files. */

@@ -66,6 +66,8 @@ export class ClaimLoop {
   private reserved = 0;
   private wakes = 0;
   private pumpScheduled = false;
+  /** Runs this loop may still claim: Infinity, except for the CLI's `work --once` / `--max-jobs`. */
+  private budget = Infinity;
 
   constructor(private readonly deps: ClaimLoopDeps) {
     // Synchronous statements (SQLite): a second one in flight would only wait for the first.
@@ -76,6 +78,11 @@ export class ClaimLoop {
   start(): void {
     this.mode = 'woken';
     this.pump();
+  }
+
+  /** Claim at most `runs` more jobs, ever (the CLI's `work --max-jobs`). */
+  limitRuns(runs: number): void {
+    this.budget = runs;
   }
 
   /** Stop claiming (shutdown). Completions keep going out until the worker drained. */
@@ -119,7 +126,7 @@ export class ClaimLoop {
   private pump(): void {
     while (this.flights < this.maxFlights) {
       const mayClaim = this.mode === 'woken' || this.mode === 'backlogged';
-      const limit = mayClaim ? Math.min(this.share, this.deps.concurrency - this.deps.busySlots() - this.reserved) : 0;
+      const limit = mayClaim ? Math.min(this.share, this.deps.concurrency - this.deps.busySlots() - this.reserved, this.budget) : 0;
       if (!this.completions.length && limit <= 0) return;
       this.launch(this.completions.splice(0, MAX_COMPLETIONS), Math.max(0, limit));
     }
@@ -128,12 +135,14 @@ export class ClaimLoop {
   private launch(batch: QueuedCompletion[], limit: number): void {
     this.flights++;
     this.reserved += limit;
+    this.budget -= limit;
     const seen = this.wakes;
     if (limit && this.mode === 'woken') this.mode = 'probing';
     this.deps.inFlight.track(
       this.fly(batch, limit).then(async (claimed) => {
         this.flights--;
         this.reserved -= limit;
+        this.budget += limit - (claimed?.length ?? 0);
         if (limit) this.answered(claimed, limit, seen);
         this.schedulePump();
         if (claimed?.length) await this.deps.onClaimed(claimed, this.mode === 'stopped');

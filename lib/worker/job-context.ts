@@ -4,7 +4,8 @@ import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.j
 import { JobFencedError, JobInterruptedError, ManagedJobsError } from '../errors/managed-jobs.errors.js';
 import { JobStatus } from '../enums/job-status.enum.js';
 import { INVALID_RELEASE_DELAY, JOB_STOPPED } from '../managed-jobs.messages.js';
-import type { AddFileInput, JobContext, PutFileOptions } from '../interfaces/job-context.interface.js';
+import type { AddFileInput, JobContext, JobLogger, PutFileOptions } from '../interfaces/job-context.interface.js';
+import { Logger } from '@nestjs/common';
 import type { JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { assertSafeFileName, storedFileName } from '../storage/file-names.js';
@@ -17,6 +18,8 @@ export interface JobContextDeps {
   fileExpiryDays: number;
   progressIntervalMs: number;
   onProgress: (job: ManagedJobEntity) => void;
+  /** Where `ctx.log` lines go (batched); without it they only reach the Nest logger. */
+  logs?: { write(jobId: string, level: 'info' | 'warn' | 'error', message: unknown, data?: unknown): void };
 }
 
 /**
@@ -37,6 +40,8 @@ export class RunContext<P = unknown> implements JobContext<P> {
   /** Set by `release()`: the job goes back to the queue when the handler returns. */
   released?: { delayMs: number };
   private stopDisabled?: Promise<void>;
+  /** Made on first use: most handlers never log. */
+  private logger?: JobLogger;
 
   constructor(
     readonly job: ManagedJobEntity,
@@ -65,6 +70,23 @@ export class RunContext<P = unknown> implements JobContext<P> {
       if (this.reason) this.controller.abort(this.reason);
     }
     return this.controller.signal;
+  }
+
+  get log(): JobLogger {
+    if (!this.logger) {
+      const { logs } = this.deps;
+      const jobId = this.jobId;
+      const nest = new Logger('ManagedJobs');
+      const line = (level: 'info' | 'warn' | 'error') => (message: string, data?: object) => {
+        if (logs) return logs.write(jobId, level, message, data);
+        const text = `[job ${jobId}] ${message}`;
+        if (level === 'error') nest.error(text);
+        else if (level === 'warn') nest.warn(text);
+        else nest.log(text);
+      };
+      this.logger = { info: line('info'), warn: line('warn'), error: line('error') };
+    }
+    return this.logger;
   }
 
   /** Why the run was interrupted, if it was. */

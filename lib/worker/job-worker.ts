@@ -30,12 +30,16 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { RunExecutor } from './run-executor.js';
 import { decodeWake } from '../store/wake-message.js';
 import type { JobTelemetry } from '../telemetry/job-telemetry.js';
+import { JobLogWriter } from '../operator/job-log.writer.js';
+import { OperatorStore } from '../operator/operator.store.js';
+import { WorkerRegistration } from '../operator/worker-registry.js';
 
 interface Parts {
   loop: ClaimLoop;
   executor: RunExecutor;
   keeper: LeaseKeeper;
   poll: NodeJS.Timeout;
+  registration: WorkerRegistration;
 }
 
 @Injectable()
@@ -47,6 +51,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private stopping = false;
   /** When the poll timer last fired (the health check's "the worker loop ticks"); 0 before the start. */
   private lastTickAt = 0;
+  /** Set by `limitRuns` before the worker starts. */
+  private runBudget?: number;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -55,6 +61,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly registry: JobRegistry,
     private readonly events: JobEventsPublisher,
     @Inject(JOB_TELEMETRY) private readonly telemetry: JobTelemetry,
+    private readonly logs: JobLogWriter,
+    private readonly operatorStore: OperatorStore,
   ) {}
 
   get id(): string {
@@ -75,6 +83,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Look for work now. `fresh` means new jobs may have arrived (not just a slot freeing up). */
   wake(fresh = false): void {
     this.parts?.loop.wake(fresh);
+  }
+
+  /** Claim at most `runs` more jobs in this process (the CLI's `work --once` / `--max-jobs`). */
+  limitRuns(runs: number): void {
+    this.runBudget = runs;
+    this.parts?.loop.limitRuns(runs);
   }
 
   /** Called when a stop was requested, here or (through NOTIFY) in another process. */
@@ -125,6 +139,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       complete: (completion) => loop.complete(completion),
       slotFreed: () => loop.slotFreed(),
       wake: () => loop.wake(true),
+      logs: this.logs,
     });
     // The poll timer is the one timer left referenced: a running worker keeps its process alive,
     // as an HTTP server does. With every timer unref'd, a worker-only process (an application
@@ -135,8 +150,12 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       loop.wake(true);
     }, worker.pollIntervalMs);
     this.lastTickAt = Date.now();
-    this.parts = { loop, executor, keeper, poll };
+    // The registry row (workers(), stats()): one upsert per heartbeat interval, nothing per job.
+    const registration = new WorkerRegistration(this.operatorStore, this.options, () => executor.size);
+    this.parts = { loop, executor, keeper, poll, registration };
     keeper.start();
+    registration.start();
+    if (this.runBudget !== undefined) loop.limitRuns(this.runBudget);
     void this.store.listen((payload) => this.onNotify(payload)).catch((error) => {
       this.logger.warn(LISTEN_FAILED(NOTIFY_CHANNEL, (error as Error).message));
     });
@@ -155,7 +174,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.parts || this.stopping) return;
     this.stopping = true;
-    const { loop, executor, keeper, poll } = this.parts;
+    const { loop, executor, keeper, poll, registration } = this.parts;
     loop.stop();
     clearInterval(poll);
     // Leases stay renewed until every run is handed back: with shutdownTimeoutMs > leaseMs, a
@@ -166,6 +185,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     // Completions and claims still in flight (a claim that lands now is handed back by the loop).
     await this.inFlight.settled();
     await keeper.stop();
+    await registration.stop();
+    await this.logs.flush(); // the last ctx.log lines of the runs that just ended
     this.parts = undefined;
   }
 

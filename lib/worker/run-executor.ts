@@ -47,7 +47,7 @@ import type { CompletedRun, Completion, JobStore, RunRef } from '../store/job-st
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import { hydratePayload } from '../services/payload-validator.js';
-import { RunContext } from './job-context.js';
+import { RunContext, type JobContextDeps } from './job-context.js';
 import { storedJson } from './stored-json.js';
 import { persist, withTimeout, type InFlight } from './in-flight.js';
 import type { LeaseKeeper } from './lease-keeper.js';
@@ -77,6 +77,8 @@ export interface RunExecutorDeps {
   slotFreed: () => void;
   /** A retry became due. */
   wake: () => void;
+  /** Where `ctx.log` lines go (the operator's batched writer). */
+  logs?: JobContextDeps['logs'];
 }
 
 export class RunExecutor {
@@ -115,6 +117,7 @@ export class RunExecutor {
         fileExpiryDays: options.fileExpiryDays,
         progressIntervalMs: options.progressIntervalMs,
         onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
+        logs: this.deps.logs,
       }));
       events.publish(new ManagedJobStartedEvent(job));
       // Module-wide and the job's own middleware around the handler; the run span (when telemetry

@@ -42,6 +42,13 @@ class JobAuditLog {
       worker: { concurrency: 4 },
       storage: { root: join(dataDir, 'files') },
       http: { enabled: true },
+      // The operator API under /managed-jobs/api (and the CLI: npm run jobs-cli). The demo lets the
+      // user "admin" in (`Authorization: Bearer admin`); a real app checks a role on its own user.
+      operator: {
+        enabled: true,
+        authorize: (req) => req.user?.getManagedJobOwnerId() === 'admin',
+        actor: (req) => String(req.user?.getManagedJobOwnerId() ?? 'unknown'),
+      },
       broadcasting: {
         enabled: true,
         // Private rooms: a socket only joins its own user's room. The demo "verifies" the token

@@ -1,7 +1,7 @@
 /** Dialect-agnostic helpers of the store contract suite: rows to insert, claims, and reads through TypeORM. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { ManagedJobAttemptEntity, ManagedJobEntity, ManagedJobFileEntity, ManagedJobStepEntity } from '../../lib/entities/index.js';
+import { ManagedJobAttemptEntity, ManagedJobQueueEntity, ManagedJobEntity, ManagedJobFileEntity, ManagedJobStepEntity } from '../../lib/entities/index.js';
 import { newJobId } from '../../lib/ids/job-id.js';
 import type { ClaimRequest, Completion, Failure, NewFile, NewJob, RunRef } from '../../lib/store/job-store.interface.js';
 
@@ -76,7 +76,7 @@ export async function countRows(ds: DataSource): Promise<Record<'jobs' | 'attemp
 
 /** Empties the store's tables between tests (the suite shares one database per dialect). */
 export async function wipe(ds: DataSource): Promise<void> {
-  for (const entity of [ManagedJobFileEntity, ManagedJobStepEntity, ManagedJobAttemptEntity, ManagedJobEntity]) {
+  for (const entity of [ManagedJobFileEntity, ManagedJobStepEntity, ManagedJobAttemptEntity, ManagedJobEntity, ManagedJobQueueEntity]) {
     await ds.createQueryBuilder().delete().from(entity).execute();
   }
 }

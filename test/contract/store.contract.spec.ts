@@ -7,6 +7,7 @@ import { JobStatus } from '../../lib/enums/job-status.enum.js';
 import type { JobStore } from '../../lib/store/job-store.interface.js';
 import { decodeWake } from '../../lib/store/wake-message.js';
 import { waitFor } from '../support/databases.js';
+import { OperatorStore } from '../../lib/operator/operator.store.js';
 import { storeFixtures, type StoreUnderTest } from './store-fixture.js';
 import {
   claimOf,
@@ -152,6 +153,24 @@ describe.each(storeFixtures)('store contract on $name', (fixture) => {
       const ids = claims.flat().map((j) => j.jobId);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.length).toBeLessThanOrEqual(20);
+    });
+  });
+
+  describe('paused queues (managed_job_queues, written by the operator)', () => {
+    it('claim nothing from a paused queue, by claim or complete-and-claim, until it is resumed; other queues are unaffected', async () => {
+      const switches = new OperatorStore(ds);
+      const [held] = await store.insert([newJob({ queue: 'p' })]);
+      const [other] = await store.insert([newJob({ queue: 'q', priority: 5 })]);
+      await switches.write(switches.sql.setPaused('p', true));
+      expect(await store.claim(claimOf({ queue: 'p' }))).toEqual([]);
+      const [run] = await store.claim(claimOf({ queue: 'q' }));
+      expect(run.jobId).toBe(other.jobId);
+      const { completed, claimed: taken } = await store.completeAndClaim([completionOf(run)], claimOf({ queue: 'p' }));
+      expect(completed.map((c) => c.jobId)).toEqual([run.jobId]);
+      expect(taken).toEqual([]);
+      expect((await store.find(held.jobId))!.status).toBe(JobStatus.Pending);
+      await switches.write(switches.sql.setPaused('p', false));
+      expect((await store.claim(claimOf({ queue: 'p' }))).map((j) => j.jobId)).toEqual([held.jobId]);
     });
   });
 

@@ -10,6 +10,7 @@ import {
   ManagedJobsHealthIndicator,
   ManagedJobsMaintenanceService,
   ManagedSchedulesService,
+  ManagedJobsOperatorService,
   ManagedJobsModule,
   managedJobsMigrations,
 } from '../../lib/index.js';
@@ -95,6 +96,7 @@ describe('module wiring: one rule for forRoot and forRootAsync', () => {
       expect(definition.exports).toEqual([
         JobRunnerService,
         ManagedSchedulesService,
+        ManagedJobsOperatorService,
         ManagedJobFilesService,
         ManagedJobsMaintenanceService,
         JobEventsPublisher,

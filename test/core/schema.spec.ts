@@ -30,7 +30,7 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
       const indexes: string[] = (await ds.query(CATALOG[dialect].indexes)).map((r: any) => r.name);
-      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry', 'idx_managed_job_schedules_due']));
+      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry', 'idx_managed_job_schedules_due', 'idx_managed_jobs_status', 'idx_managed_job_logs_job']));
 
       for (let i = 0; i < ran.length; i++) await ds.undoLastMigration();
       const tables: string[] = (await ds.query(CATALOG[dialect].tables)).map((r: any) => r.name);

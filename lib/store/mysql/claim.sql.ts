@@ -6,17 +6,20 @@ import { DB_NOW, JOB_COLUMNS, NOW, placeholders, plusMs, type Sql } from './comm
  * The first half of a claim (in a READ COMMITTED transaction): lock up to `limit` due jobs, in
  * claim order, skipping rows another claimer holds. The claim index
  * `(status, queue, priority DESC, job_id)` serves filter and order; the types are a residual
- * filter over one JSON array parameter, so the text is the same for any number of types.
+ * filter over one JSON array parameter, so the text is the same for any number of types. A paused
+ * queue (`managed_job_queues`) is claimed from by no one: an uncorrelated primary-key probe, run
+ * once per statement (the locking clause does not reach into the subquery).
  * Returns whole rows and the database clock (`db_now`), which the second half writes.
  */
 const LOCK_CLAIMABLE = `SELECT ${JOB_COLUMNS}, ${DB_NOW} FROM managed_jobs
   WHERE status = 'pending' AND queue = ? AND available_at <= ${NOW} AND JSON_CONTAINS(?, JSON_QUOTE(type))
+    AND NOT EXISTS (SELECT 1 FROM managed_job_queues WHERE queue = ? AND paused = 1)
   ORDER BY priority DESC, job_id
   LIMIT ?
   FOR UPDATE SKIP LOCKED`;
 
 export function lockClaimable(c: ClaimRequest): Sql {
-  return { text: LOCK_CLAIMABLE, values: [c.queue, JSON.stringify(c.types), c.limit] };
+  return { text: LOCK_CLAIMABLE, values: [c.queue, JSON.stringify(c.types), c.queue, c.limit] };
 }
 
 /** The second half: mark the locked rows as this worker's run. `now`/`leaseUntil`: UTC text. */

@@ -20,6 +20,7 @@ export function claimCtes(queue: string, limit: string, workerId: string, leaseM
   return `next AS (
       SELECT job_id FROM managed_jobs
       WHERE status = 'pending' AND queue = ${queue} AND available_at <= ${NOW} AND type = ANY(${types}::text[])
+        AND ${notPaused(queue)}
       ORDER BY priority DESC, job_id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
@@ -30,6 +31,13 @@ export function claimCtes(queue: string, limit: string, workerId: string, leaseM
       RETURNING j.*
     )`;
 }
+
+/**
+ * A paused queue (`managed_job_queues`, see the operator) is claimed from by no one. The condition
+ * does not depend on the row, so PostgreSQL runs it once per statement, as a one-time filter
+ * (an InitPlan: one primary-key probe), and skips the index scan entirely while paused.
+ */
+export const notPaused = (queue: string) => `NOT EXISTS (SELECT 1 FROM managed_job_queues WHERE queue = ${queue} AND paused)`;
 
 /** One statement per heartbeat for all of a worker's runs. */
 export function renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Sql {

@@ -7,13 +7,15 @@ import { plusMs, type Sql } from './common.sql.js';
  * The claim: one `UPDATE … RETURNING` fed by the ordered partial index `idx_managed_jobs_claim`.
  * The hot path's times are parameters (`@now`, `@leaseUntil`) read once per transaction from the
  * host clock, which for an embedded database is the database clock: `strftime()` per row and
- * column was a tenth of a claim.
+ * column was a tenth of a claim. The `managed_job_queues` check (a paused queue is claimed from by
+ * no one) is uncorrelated: SQLite evaluates it once per statement, one primary-key probe.
  */
 const CLAIM_JOBS = `UPDATE managed_jobs SET status = 'running', attempts = attempts + 1, fence = fence + 1,
     lease_owner = @workerId, lease_expires_at = @leaseUntil, started_at = @now, finished_at = NULL, updated_at = @now
   WHERE job_id IN (
     SELECT job_id FROM managed_jobs
     WHERE status = 'pending' AND queue = @queue AND available_at <= @now AND type IN (SELECT value FROM json_each(@types))
+      AND NOT EXISTS (SELECT 1 FROM managed_job_queues WHERE queue = @queue AND paused)
     ORDER BY priority DESC, job_id
     LIMIT @limit)
   RETURNING *`;

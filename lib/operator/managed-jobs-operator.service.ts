@@ -1,0 +1,325 @@
+/**
+ * The operator's view of the queue: unscoped, for admins and tooling (the operator API, the CLI,
+ * the dashboard), never for end users. Every action is written to the audit trail with its actor,
+ * reason and count. Bulk actions work through the matching jobs in batches of ids, with the
+ * status guard repeated in the statement that changes them, so a job that moved on meanwhile is
+ * left alone: `delete` never touches a pending, waiting or running job.
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JOB_STORE, RESOLVED_OPTIONS, STORAGE_DRIVER } from '../managed-jobs.constants.js';
+import { EMPTY_OPERATOR_FILTER, INVALID_OPERATOR_QUERY, INVALID_OPERATOR_STATUS } from '../managed-jobs.messages.js';
+import type { ResolvedOptions } from '../managed-jobs.options.js';
+import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import { JobStatus } from '../enums/job-status.enum.js';
+import { ManagedJobsError } from '../errors/managed-jobs.errors.js';
+import type { Page } from '../interfaces/dispatch-options.interface.js';
+import { JobRegistry } from '../discovery/job-registry.js';
+import { removeStoredFiles } from '../files/file-removal.js';
+import { JobRunnerService } from '../services/job-runner.service.js';
+import { isJobId } from '../services/job-scope.js';
+import type { JobStore } from '../store/job-store.interface.js';
+import { toDate, toJob, utcText } from '../store/row-mapper.js';
+import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import { JobWorker } from '../worker/job-worker.js';
+import { AuditTrail } from './audit-trail.js';
+import { OperatorStore } from './operator.store.js';
+import type { JobFilter } from './sql/operator-sql.interface.js';
+import { registryStaleMs } from './worker-registry.js';
+import type {
+  Audit,
+  AuditEntry,
+  DeleteFilter,
+  JobDetails,
+  OperatorJobQuery,
+  OperatorStats,
+  QueueStats,
+  RetryFilter,
+  WorkerInfo,
+} from './operator.types.js';
+
+/** Jobs changed per statement by the bulk actions. */
+const BATCH = 200;
+/** Largest page of `listJobs` and `auditLog`. */
+export const MAX_OPERATOR_PAGE = 500;
+
+const STATUSES = new Set<string>(Object.values(JobStatus));
+const RETRYABLE = ['failed', 'stopped'];
+const DELETABLE = ['completed', 'failed', 'stopped'];
+
+@Injectable()
+export class ManagedJobsOperatorService {
+  private readonly logger = new Logger('ManagedJobs');
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    private readonly db: OperatorStore,
+    private readonly audit: AuditTrail,
+    private readonly runner: JobRunnerService,
+    private readonly registry: JobRegistry,
+    private readonly worker: JobWorker,
+  ) {}
+
+  /** Counts by queue and status (from the `(status, queue, job_id)` index), paused flags, live workers. */
+  async stats(): Promise<OperatorStats> {
+    const sql = this.db.sql;
+    const [counts, paused, workers] = await Promise.all([
+      this.db.rows<{ queue: string; status: string; n: unknown }>(sql.countsByQueue()),
+      this.db.rows<{ queue: string; paused: unknown }>(sql.queueSwitches()),
+      this.db.one<{ n: unknown }>(sql.countLiveWorkers(registryStaleMs(this.options))),
+    ]);
+    const byQueue = new Map<string, QueueStats>();
+    const queue = (name: string): QueueStats => {
+      let q = byQueue.get(name);
+      if (!q) {
+        q = { queue: name, paused: false, pending: 0, waiting: 0, running: 0, completed: 0, failed: 0, stopped: 0, oldestPendingAgeMs: null };
+        byQueue.set(name, q);
+      }
+      return q;
+    };
+    for (const name of [this.options.queue.name, ...this.options.worker.queues]) queue(name);
+    for (const row of counts) {
+      const q = queue(row.queue) as unknown as Record<string, number>;
+      if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = Number(row.n);
+    }
+    for (const row of paused) queue(row.queue).paused = Number(row.paused) === 1; // true, 1 or '1' by dialect
+    await Promise.all(
+      [...byQueue.values()]
+        .filter((q) => q.pending > 0)
+        .map(async (q) => {
+          const oldest = await this.db.one<{ age_ms: unknown }>(sql.oldestPending(q.queue));
+          q.oldestPendingAgeMs = oldest ? Math.max(0, Math.round(Number(oldest.age_ms))) : null;
+        }),
+    );
+    const queues = [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+    return { queues, workers: Number(workers?.n ?? 0) };
+  }
+
+  /** Jobs of every owner, newest first. `batchId` matches nothing yet (batches are not built). */
+  async listJobs(query: OperatorJobQuery = {}): Promise<Page<ManagedJobEntity>> {
+    const page = positiveInt('page', query.page, 1);
+    const limit = Math.min(MAX_OPERATOR_PAGE, positiveInt('limit', query.limit, 20));
+    if (query.batchId !== undefined) return { data: [], meta: { page, limit, total: 0 } };
+    const filter: JobFilter = {
+      // A queue without a status still reads the (status, queue, job_id) index: one range per status.
+      statuses: statuses('listJobs', query.status, [...STATUSES]) ?? (text('queue', query.queue) !== undefined ? [...STATUSES] : undefined),
+      queue: text('queue', query.queue),
+      type: text('type', query.type),
+      ownerId: text('ownerId', query.ownerId),
+      tenantId: text('tenantId', query.tenantId),
+      search: text('search', query.search),
+      createdFrom: time('createdFrom', query.createdFrom),
+      createdTo: time('createdTo', query.createdTo),
+    };
+    const [rows, count] = await Promise.all([
+      this.db.rows(this.db.sql.listJobs(filter, limit, (page - 1) * limit)),
+      this.db.one<{ total: unknown }>(this.db.sql.countJobs(filter)),
+    ]);
+    return { data: rows.map(toJob), meta: { page, limit, total: Number(count?.total ?? 0) } };
+  }
+
+  /** A job with its runs (and their errors), steps, files and log lines; null when there is none. */
+  async findJob(jobId: string): Promise<JobDetails | null> {
+    if (!isJobId(jobId)) return null;
+    const job = await this.store.find(jobId);
+    if (!job) return null;
+    const sql = this.db.sql;
+    const [attempts, steps, files, logs] = await Promise.all([
+      this.db.rows(sql.attempts(jobId)),
+      this.db.rows(sql.steps(jobId)),
+      this.store.listFiles(jobId, true),
+      this.db.rows(sql.logs(jobId)),
+    ]);
+    return {
+      job,
+      attempts: attempts.map((r) => ({
+        attempt: Number(r.attempt),
+        fence: Number(r.fence),
+        workerId: r.worker_id,
+        startedAt: toDate(r.started_at)!,
+        finishedAt: toDate(r.finished_at)!,
+        outcome: r.outcome,
+        error: r.error ?? null,
+      })),
+      steps: steps.map((r) => ({ name: r.name, result: json(r.result), completedAt: toDate(r.completed_at)! })),
+      files,
+      logs: logs.map((r) => ({ at: toDate(r.at)!, level: r.level, message: r.message, data: json(r.data) })),
+    };
+  }
+
+  /** Failed or stopped jobs back to the queue with a fresh set of tries (steps and state kept). */
+  async retry(filter: RetryFilter, audit?: Audit): Promise<{ count: number }> {
+    const f = this.bulkFilter('retry', filter, RETRYABLE);
+    let count = 0;
+    for (;;) {
+      const rows = await this.db.rows<{ job_id: string; type: string }>(this.db.sql.jobIds(f, BATCH));
+      let retried = 0;
+      for (const row of rows) {
+        const tries = this.registry.get(row.type)?.tries ?? 1;
+        if (await this.store.retry(row.job_id, tries)) retried++;
+      }
+      count += retried;
+      if (rows.length < BATCH || retried === 0) break;
+    }
+    if (count) this.worker.wake(true);
+    await this.audit.record('retry', describe(filter), count, audit);
+    return { count };
+  }
+
+  /** Deletes finished jobs (completed, failed, stopped) with their files, steps, attempts and logs. */
+  async delete(filter: DeleteFilter, audit?: Audit): Promise<{ count: number }> {
+    const f = this.bulkFilter('delete', filter, DELETABLE);
+    const count = await this.deleteMatching(f);
+    await this.audit.record('delete', describe(filter), count, audit);
+    return { count };
+  }
+
+  /** Stops a pending or running job (as `JobRunnerService.stop`, unscoped). */
+  async stop(jobId: string, audit?: Audit): Promise<ManagedJobEntity> {
+    const job = await this.runner.stop(jobId);
+    await this.audit.record('stop', jobId, 1, audit);
+    return job;
+  }
+
+  /** Deletes the pending jobs of a queue (never running ones). */
+  async clearQueue(queue: string, audit?: Audit): Promise<{ count: number }> {
+    const name = queueName(queue);
+    const count = await this.deleteMatching({ queue: name, statuses: [JobStatus.Pending] });
+    await this.audit.record('clearQueue', name, count, audit);
+    return { count };
+  }
+
+  /** No worker of any process claims from the queue until it is resumed; dispatches are still accepted. */
+  async pauseQueue(queue: string, audit?: Audit): Promise<void> {
+    const name = queueName(queue);
+    await this.db.write(this.db.sql.setPaused(name, true));
+    await this.audit.record('pauseQueue', name, 1, audit);
+  }
+
+  async resumeQueue(queue: string, audit?: Audit): Promise<void> {
+    const name = queueName(queue);
+    await this.db.write(this.db.sql.setPaused(name, false));
+    this.worker.wake(true); // other processes see it at their next poll
+    await this.audit.record('resumeQueue', name, 1, audit);
+  }
+
+  /** Live worker processes (seen within the registry's staleness window), oldest first. */
+  async workers(): Promise<WorkerInfo[]> {
+    const rows = await this.db.rows(this.db.sql.liveWorkers(registryStaleMs(this.options)));
+    return rows.map((r) => ({
+      workerId: r.worker_id,
+      hostname: r.hostname,
+      pid: Number(r.pid),
+      queues: json(r.queues) ?? [],
+      concurrency: Number(r.concurrency),
+      running: Number(r.running),
+      startedAt: toDate(r.started_at)!,
+      lastSeenAt: toDate(r.last_seen_at)!,
+    }));
+  }
+
+  /** The audit trail, newest first. */
+  auditLog(query: { page?: number; limit?: number } = {}): Promise<Page<AuditEntry>> {
+    const page = positiveInt('page', query.page, 1);
+    const limit = Math.min(MAX_OPERATOR_PAGE, positiveInt('limit', query.limit, 20));
+    return this.audit.list(page, limit);
+  }
+
+  /** Records an action done elsewhere (schedules through the API or the CLI). */
+  record(action: string, target: string, count: number, audit?: Audit): Promise<void> {
+    return this.audit.record(action, target, count, audit);
+  }
+
+  private bulkFilter(action: 'retry' | 'delete', given: RetryFilter | DeleteFilter, allowed: string[]): JobFilter {
+    const filter = given as DeleteFilter;
+    if (!filter || typeof filter !== 'object') throw new ManagedJobsError(EMPTY_OPERATOR_FILTER(action));
+    const jobIds = filter.jobIds === undefined ? undefined : idList(filter.jobIds);
+    const status = filter.status as string | undefined;
+    if (status !== undefined && !allowed.includes(status)) throw new ManagedJobsError(INVALID_OPERATOR_STATUS(action, status, allowed));
+    const f: JobFilter = {
+      jobIds,
+      statuses: status ? [status] : allowed,
+      type: text('type', filter.type),
+      queue: text('queue', filter.queue),
+      finishedBefore: action === 'delete' ? time('finishedBefore', filter.finishedBefore) : undefined,
+    };
+    const names = f.jobIds !== undefined || status !== undefined || f.type !== undefined || f.queue !== undefined || f.finishedBefore !== undefined;
+    if (!names || (filter.jobIds !== undefined && !filter.jobIds.length)) throw new ManagedJobsError(EMPTY_OPERATOR_FILTER(action));
+    return f;
+  }
+
+  /** Deletes the jobs matching `f` (whose `statuses` say which may go), files first, in batches. */
+  private async deleteMatching(f: JobFilter): Promise<number> {
+    const sql = this.db.sql;
+    let count = 0;
+    for (;;) {
+      const ids = (await this.db.rows<{ job_id: string }>(sql.jobIds(f, BATCH))).map((r) => r.job_id);
+      if (!ids.length) break;
+      const files = await this.store.filesOfJobs(ids);
+      const removed = new Set(await removeStoredFiles(this.storage, files, this.logger));
+      const blocked = new Set(files.filter((file) => !removed.has(file.jobFileId)).map((file) => file.jobId));
+      const deletable = ids.filter((id) => !blocked.has(id));
+      const deleted = deletable.length ? await this.db.write(sql.deleteJobs(deletable, f.statuses!)) : 0;
+      if (deletable.length) {
+        await this.db.write(sql.deleteAttempts(deletable));
+        await this.db.write(sql.deleteLogs(deletable));
+      }
+      count += deleted;
+      if (ids.length < BATCH || deleted === 0) break;
+    }
+    return count;
+  }
+}
+
+function json(value: unknown): any {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+function describe(filter: object): string {
+  const shown = Object.fromEntries(
+    Object.entries(filter).map(([k, v]) => [k, Array.isArray(v) && v.length > 20 ? [...v.slice(0, 20), `… ${v.length - 20} more`] : v]),
+  );
+  return JSON.stringify(shown);
+}
+
+function positiveInt(field: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ManagedJobsError(INVALID_OPERATOR_QUERY(field, `expected an integer ≥ 1, got ${JSON.stringify(value)}`));
+  return n;
+}
+
+function text(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > 255) throw new ManagedJobsError(INVALID_OPERATOR_QUERY(field, 'expected a string of at most 255 characters'));
+  return value;
+}
+
+function queueName(queue: unknown): string {
+  const name = text('queue', queue);
+  if (!name) throw new ManagedJobsError(INVALID_OPERATOR_QUERY('queue', 'a queue name is required'));
+  return name;
+}
+
+function time(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  if (!date || isNaN(date.getTime())) throw new ManagedJobsError(INVALID_OPERATOR_QUERY(field, `expected a date, got ${JSON.stringify(value)}`));
+  return utcText(date);
+}
+
+function idList(value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((id) => typeof id !== 'string')) throw new ManagedJobsError(INVALID_OPERATOR_QUERY('jobIds', 'expected an array of job ids'));
+  // A string that is not a job id names no job (it could not match one).
+  return [...new Set(value.filter((id) => isJobId(id)))];
+}
+
+function statuses(action: string, value: unknown, allowed: string[]): string[] | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const list = [...new Set(([] as unknown[]).concat(value).flatMap((s) => (typeof s === 'string' ? s.split(',') : [s])))];
+  const bad = list.filter((s) => typeof s !== 'string' || !allowed.includes(s));
+  if (bad.length) throw new ManagedJobsError(INVALID_OPERATOR_STATUS(action, bad[0], allowed));
+  return list as string[];
+}

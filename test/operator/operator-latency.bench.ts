@@ -1,0 +1,102 @@
+/**
+ * The figure for the operator: latency of `stats()` and of filtered `listJobs()` on a table of
+ * 1,000,000 jobs (BENCH_JOBS), on each dialect of BENCH_DIALECTS (default sqlite,postgres).
+ * Not part of `npm test` (it is not a *.spec.ts); run it with:
+ *
+ *   node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand \
+ *     --testMatch '**' '/test/operator/operator-latency.bench.ts' -- test/operator/operator-latency.bench.ts
+ *
+ * (the testMatch is `**` + `/test/operator/…`, written apart only because a block comment cannot
+ * hold the two characters together). The jobs are written by one SQL statement per dialect: 5
+ * queues, 90% completed, 5% failed, 2% pending, 1% running, 2% stopped; the table is analysed
+ * (and on PostgreSQL vacuumed, as autovacuum would) before measuring. Prints p50 / p95 / max (ms).
+ */
+import type { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ManagedJobsOperatorService } from '../../lib/index.js';
+import { createTestApp } from '../support/app.js';
+import { createTestDatabase, type Dialect, type TestDatabase } from '../support/databases.js';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Dialect[];
+
+/** Status of row i: 90% completed, 5% failed, 2% pending, 1% running, 2% stopped. */
+const STATUS_CASE = (i: string) => `CASE WHEN ${i} % 100 < 90 THEN 'completed' WHEN ${i} % 100 < 95 THEN 'failed'
+  WHEN ${i} % 100 < 97 THEN 'pending' WHEN ${i} % 100 < 98 THEN 'running' ELSE 'stopped' END`;
+
+const FILL: Record<Dialect, (n: number) => string> = {
+  postgres: (n) => `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts)
+    SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'type-' || (i % 7), 'q' || (i % 5), ${STATUS_CASE('i')}, 0, '{}'::jsonb,
+      now() - make_interval(secs => ${n} - i), now() - make_interval(secs => ${n} - i), now(), now() - make_interval(secs => ${n} - i), 1, 1
+    FROM generate_series(1, ${n}) AS s(i)`,
+  sqlite: (n) => `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})
+    INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts)
+    SELECT printf('01900000-0000-7000-8000-%012x', i), 'type-' || (i % 7), 'q' || (i % 5), ${STATUS_CASE('i')}, 0, '{}',
+      strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)), strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)),
+      strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)), 1, 1 FROM s`,
+  mariadb: (n) => `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts)
+    SELECT CONCAT('01900000-0000-7000-8000-', LPAD(HEX(seq), 12, '0')), CONCAT('type-', seq % 7), CONCAT('q', seq % 5), ${STATUS_CASE('seq')}, 0, '{}',
+      UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, UTC_TIMESTAMP(3),
+      UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, 1, 1 FROM seq_1_to_${n}`,
+};
+
+const ANALYSE: Record<Dialect, string[]> = {
+  postgres: ['VACUUM ANALYZE managed_jobs'],
+  sqlite: ['ANALYZE'],
+  mariadb: ['ANALYZE TABLE managed_jobs'],
+};
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function measure(fn: () => Promise<unknown>): Promise<{ p50: number; p95: number; max: number }> {
+  for (let i = 0; i < 3; i++) await fn(); // warm
+  const times: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return { p50: r(pct(times, 50)), p95: r(pct(times, 95)), max: r(times.at(-1)!) };
+}
+
+describe.each(DIALECTS)('operator latency on %s', (dialect) => {
+  let db: TestDatabase;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect);
+    app = await createTestApp(db, { options: { worker: { enabled: false } } });
+    const ds = app.get(DataSource);
+    const t = performance.now();
+    await ds.query(FILL[dialect](JOBS));
+    for (const q of ANALYSE[dialect]) await ds.query(q);
+    console.log(`${dialect}: ${JOBS} jobs written and analysed in ${Math.round(performance.now() - t)} ms`);
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('measures stats() and filtered listJobs()', async () => {
+    const operator = app.get(ManagedJobsOperatorService);
+    const cases: Array<[string, () => Promise<unknown>]> = [
+      ['stats()', () => operator.stats()],
+      ["listJobs({ status: 'failed', queue: 'q1', limit: 50 })", () => operator.listJobs({ status: 'failed', queue: 'q1', limit: 50 })],
+      ["listJobs({ status: 'failed', limit: 50 })", () => operator.listJobs({ status: 'failed', limit: 50 })],
+      ["listJobs({ status: 'pending', queue: 'q2', page: 20, limit: 50 })", () => operator.listJobs({ status: 'pending', queue: 'q2', page: 20, limit: 50 })],
+      ["listJobs({ queue: 'q3', type: 'type-2', limit: 50 })", () => operator.listJobs({ queue: 'q3', type: 'type-2', limit: 50 })],
+      ['listJobs({ limit: 50 })', () => operator.listJobs({ limit: 50 })],
+    ];
+    const rows: string[] = [];
+    for (const [name, fn] of cases) {
+      const m = await measure(fn);
+      rows.push(`${dialect.padEnd(9)} ${name.padEnd(66)} p50 ${String(m.p50).padStart(7)} ms  p95 ${String(m.p95).padStart(7)} ms  max ${String(m.max).padStart(7)} ms`);
+    }
+    console.log(rows.join('\n'));
+    expect(rows).toHaveLength(cases.length);
+  }, 1_800_000);
+});
