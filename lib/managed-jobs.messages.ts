@@ -80,3 +80,11 @@ export const LEASE_KEEPER_ON_LOOP = (reason: string) =>
 export const REQUEUED_LOST = (count: number) => `Re-queued ${count} job(s) of a lost worker.`;
 export const REAP_FAILED = (reason: string) => `Reaping expired leases failed: ${reason}`;
 export const STOPPED_RESULT_NOT_KEPT = (jobId: string, why: string) => `Could not keep the result of stopped job ${jobId}: ${why}`;
+export const INVALID_QUEUE_CONTROL = (className: string, option: string, rule: string, got: unknown) =>
+  `@ManagedJob() of ${className}: ${option} must be ${rule}; got ${describeValue(got)}.`;
+export const INVALID_JOB_KEY = (jobName: string, option: string, got: unknown) =>
+  `The ${option} key of job "${jobName}" must be a non-empty string of at most 255 characters; got ${describeValue(got)}. Nothing was written.`;
+export const UNIQUE_HOLDER_EXISTS = (jobId: string, holderId: string) =>
+  `Managed job ${jobId} cannot be queued again while job ${holderId} holds its unique key.`;
+const describeValue = (v: unknown) =>
+  typeof v === 'string' ? (v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v)) : v === null ? 'null' : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;

@@ -2,6 +2,7 @@ import { Injectable, Type } from '@nestjs/common';
 import { UnknownJobError } from '../errors/managed-jobs.errors.js';
 import type { ManagedJobHandler } from '../interfaces/managed-job-handler.interface.js';
 import type { ManagedJobOptions } from '../interfaces/managed-job-options.interface.js';
+import type { QueueControl } from '../interfaces/queue-control.interface.js';
 
 /** A discovered job: its declaration with defaults applied, and the provider instance. */
 export interface RegisteredJob {
@@ -16,6 +17,8 @@ export interface RegisteredJob {
   idempotent: boolean;
   http: boolean;
   priority: number;
+  /** `unique`, `concurrency`, `rateLimit`, checked at boot. */
+  control: QueueControl;
   options: ManagedJobOptions;
 }
 

@@ -4,6 +4,7 @@ import { DUPLICATE_JOB_NAME, JOB_WITHOUT_HANDLE } from '../managed-jobs.messages
 import { ManagedJobsConfigurationError } from '../errors/managed-jobs.errors.js';
 import { ManagedJobMetadataAccessor } from './managed-job-metadata.accessor.js';
 import { JobRegistry } from './job-registry.js';
+import { resolveQueueControl } from '../queue-control/queue-control.js';
 
 /** Finds every `@ManagedJob()` provider at bootstrap and registers it; a broken one fails the boot. */
 @Injectable()
@@ -41,6 +42,7 @@ export class ManagedJobsExplorer implements OnModuleInit {
         idempotent: options.idempotent ?? true,
         http: options.http ?? false,
         priority: options.priority ?? 0,
+        control: resolveQueueControl(options, target.name),
         options,
       });
     }

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { ConcurrencyOptions, RateLimitOptions, UniqueJobOptions } from './queue-control.interface.js';
 import type { JobScheduleOptions } from './schedule-options.interface.js';
 
 /** What `@ManagedJob()` declares about a job. */
@@ -32,4 +33,23 @@ export interface ManagedJobOptions {
    * process (see `ManagedSchedulesService`). Created or updated at boot. @default none
    */
   schedule?: JobScheduleOptions;
+  /**
+   * At most one live job per (type, unique key), enforced by the database: while one is
+   * `pending` (or `running`, with `until: 'finished'`), `dispatch()` writes nothing and returns
+   * it. `true` means `{ until: 'finished' }` with the type as key. Laravel's `ShouldBeUnique`
+   * (`until: 'finished'`) and `ShouldBeUniqueUntilProcessing` (`until: 'started'`). @default none
+   */
+  unique?: boolean | UniqueJobOptions;
+  /**
+   * At most `limit` runs of this type with the same key at once, across every worker of every
+   * process; the others wait in `pending`, in order, using no try. `{ limit: 1, key }` is
+   * Laravel's `WithoutOverlapping(key)`. @default none (no limit)
+   */
+  concurrency?: ConcurrencyOptions;
+  /**
+   * At most `max` runs of this type (per key) start in any sliding window of `perSeconds`,
+   * across every process; jobs over the limit stay `pending`, use no try, and start as soon as
+   * the window allows. Laravel's `RateLimited`, BullMQ's `limiter`. @default none (no limit)
+   */
+  rateLimit?: RateLimitOptions;
 }

@@ -16,6 +16,7 @@ import { ManagedJobStoppedEvent } from '../events/managed-job.events.js';
 import type { JobStore, NewJob, ScopeFilter } from '../store/job-store.interface.js';
 import { JobWorker } from '../worker/job-worker.js';
 import { validatePayload } from './payload-validator.js';
+import { hasQueueControl, jobKeys } from '../queue-control/queue-control.js';
 import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
@@ -76,10 +77,12 @@ export class JobRunnerService {
     if (options.availableAt !== undefined && !(options.availableAt instanceof Date && !isNaN(options.availableAt.getTime()))) {
       throw new ManagedJobsError(`availableAt must be a valid Date.`);
     }
+    const queue = options.queue ?? registered.queue ?? this.options.queue.name;
+    const keys = options.uniqueKey === undefined && !hasQueueControl(registered.control) ? undefined : jobKeys(registered.name, registered.control, payload, { ownerUserId: owner.ownerUserId, ownerTenantId: owner.ownerTenantId, queue }, options.uniqueKey);
     return {
       jobId: newJobId(),
       type: registered.name,
-      queue: options.queue ?? registered.queue ?? this.options.queue.name,
+      queue,
       priority: Math.trunc(options.priority ?? registered.priority),
       payload: json,
       ownerUserId: owner.ownerUserId,
@@ -89,6 +92,7 @@ export class JobRunnerService {
       idempotent: registered.idempotent,
       availableAt: options.availableAt ?? null,
       delayMs: options.delayMs ?? 0,
+      keys,
     };
   }
 

@@ -69,6 +69,10 @@ export function toJob(row: Row): ManagedJobEntity {
   job.finishedAt = toDate(row.finished_at);
   job.createdAt = toDate(row.created_at)!;
   job.updatedAt = toDate(row.updated_at)!;
+  job.uniqueKey = row.unique_key ?? null;
+  job.uniqueUntil = row.unique_until ?? null;
+  job.concurrencyKey = row.concurrency_key ?? null;
+  job.rateKey = row.rate_key ?? null;
   return job;
 }
 
@@ -104,6 +108,11 @@ export function insertedJob(j: NewJob, row: Row): ManagedJobEntity {
   job.finishedAt = null;
   job.createdAt = toDate(row.created_at)!;
   job.updatedAt = job.createdAt;
+  const keys = j.keys;
+  job.uniqueKey = keys ? keys.uniqueKey : null;
+  job.uniqueUntil = keys ? keys.uniqueUntil : null;
+  job.concurrencyKey = keys ? keys.concurrencyKey : null;
+  job.rateKey = keys ? keys.rateKey : null;
   return job;
 }
 
