@@ -68,3 +68,5 @@ export type {
 export { InvalidScheduleError, ScheduleNotFoundError } from './errors/schedule.errors.js';
 export type { JobResponse, JobFileResponse } from './http/job-responses.js';
 export { ManagedJobsExceptionFilter } from './http/managed-jobs-exception.filter.js';
+export { InvalidJobKeyError, UniqueKeyHeldError } from './errors/managed-jobs.errors.js';
+export type { KeyFn, KeyFnJob, UniqueJobOptions, ConcurrencyOptions, RateLimitOptions } from './interfaces/queue-control.interface.js';

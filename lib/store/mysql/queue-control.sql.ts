@@ -33,14 +33,14 @@ export function takeHold(type: string, key: string, jobId: string): Sql {
   };
 }
 
-/** The hold's job, read at its latest committed version (a locking read, whatever the isolation level). */
-export function holder(type: string, key: string): Sql {
-  return {
-    text: `SELECT h.job_id AS holder_id, j.job_id AS job_id, ${JOB_COLUMNS.replace(/^job_id, /, '')}
-      FROM managed_job_unique_holds h LEFT JOIN managed_jobs j ON j.job_id = h.job_id
-      WHERE h.type = ? AND h.unique_key = ? FOR UPDATE`,
-    values: [type, key],
-  };
+/** The job named by a hold (the hold row locked by `takeHold` before). */
+export function holdOf(type: string, key: string): Sql {
+  return { text: `SELECT job_id FROM managed_job_unique_holds WHERE type = ? AND unique_key = ?`, values: [type, key] };
+}
+
+/** A job at its latest committed version (a locking read, whatever the isolation level of the caller's transaction). */
+export function lockedJob(jobId: string): Sql {
+  return { text: `SELECT ${JOB_COLUMNS} FROM managed_jobs WHERE job_id = ? LOCK IN SHARE MODE`, values: [jobId] };
 }
 
 export function moveHold(type: string, key: string, jobId: string): Sql {

@@ -87,10 +87,11 @@ export class MysqlQueueStore implements QueueStore {
       const k = j.keys!;
       if (k.uniqueKey !== null) {
         await tx.query(qc.takeHold(j.type, k.uniqueKey, j.jobId));
-        const [hold] = await tx.query(qc.holder(j.type, k.uniqueKey));
-        if (hold.holder_id !== j.jobId) {
-          if (holdsKey(hold)) {
-            saved.push(toJob(hold));
+        const [{ job_id: holderId }] = await tx.query(qc.holdOf(j.type, k.uniqueKey));
+        if (holderId !== j.jobId) {
+          const [holder] = await tx.query(qc.lockedJob(holderId));
+          if (holdsKey(holder)) {
+            saved.push(toJob(holder));
             continue;
           }
           await tx.query(qc.moveHold(j.type, k.uniqueKey, j.jobId));
@@ -293,8 +294,9 @@ export class MysqlQueueStore implements QueueStore {
       if (job?.unique_key && (job.status === 'failed' || job.status === 'stopped')) {
         // A retried unique job takes its key back, unless another job holds it now.
         await tx.query(qc.takeHold(job.type, job.unique_key, jobId));
-        const [hold] = await tx.query(qc.holder(job.type, job.unique_key));
-        if (hold.holder_id !== jobId && holdsKey(hold)) throw new UniqueKeyHeldError(jobId, job.status, hold.holder_id);
+        const [{ job_id: holderId }] = await tx.query(qc.holdOf(job.type, job.unique_key));
+        const [holder] = holderId === jobId ? [] : await tx.query(qc.lockedJob(holderId));
+        if (holdsKey(holder)) throw new UniqueKeyHeldError(jobId, job.status, holderId);
         await tx.query(qc.moveHold(job.type, job.unique_key, jobId));
       }
       if (!(await tx.run(retryJob(jobId, tries, scope)))) return undefined;
