@@ -85,6 +85,8 @@ export class ClaimLoop {
   private readonly limited: Array<LimitedType & { queue: string; resting: boolean }>;
   private rateTimer: NodeJS.Timeout | null = null;
   private rateTimerAt = Infinity;
+  /** Limited claims in flight: one that finds nothing while another runs may only have found its keys locked by it. */
+  private limitedFlights = 0;
 
   constructor(private readonly deps: ClaimLoopDeps) {
     this.limited = deps.queues.flatMap((queue) => (deps.limited ?? []).map((l) => ({ ...l, queue, resting: false })));
@@ -197,8 +199,10 @@ export class ClaimLoop {
         concurrency: l.concurrency,
         rate: l.rate,
       };
-      const { jobs, retryAt } = await store.claimLimited(request);
-      if (!jobs.length) l.resting = true;
+      const alone = this.limitedFlights === 0;
+      this.limitedFlights++;
+      const { jobs, retryAt } = await store.claimLimited(request).finally(() => this.limitedFlights--);
+      if (!jobs.length && alone && this.limitedFlights === 0) l.resting = true;
       if (retryAt) this.wakeAt(retryAt.getTime());
       claimed = claimed.concat(jobs);
     }

@@ -7,7 +7,7 @@
 import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
 import type { KeyColumn } from '../limited-claim.js';
 import { availableAt } from './jobs.sql.js';
-import { DB_NOW, JOB_COLUMNS, NOW, placeholders, plusMs, type Sql } from './common.sql.js';
+import { DB_NOW, JOB_COLUMNS, NOW, placeholders, type Sql } from './common.sql.js';
 
 const INSERT_KEYED_JOB = `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
     triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, unique_key, unique_until, concurrency_key, rate_key)
@@ -94,18 +94,23 @@ export function pickJobs(c: LimitedClaimRequest, column: KeyColumn, key: string,
   return { text: PICK[column], values: [c.type, key, c.queue, count] };
 }
 
-export function freeTokens(c: LimitedClaimRequest, rateKey: string, count: number): Sql {
+/**
+ * Free tokens of a rate key, locked. `now`: the claim's one clock reading (UTC text), which is
+ * also its runs' `started_at`, so "a token per window" holds exactly for the stored start times.
+ */
+export function freeTokens(c: LimitedClaimRequest, rateKey: string, count: number, now: string): Sql {
   return {
-    text: `SELECT slot FROM managed_job_rate_tokens WHERE type = ? AND key_name = ? AND slot <= ? AND until <= ${NOW}
+    text: `SELECT slot FROM managed_job_rate_tokens WHERE type = ? AND key_name = ? AND slot <= ? AND until <= ?
       ORDER BY until, slot LIMIT ? FOR UPDATE SKIP LOCKED`,
-    values: [c.type, rateKey, c.rate!.max, count],
+    values: [c.type, rateKey, c.rate!.max, now, count],
   };
 }
 
-export function useTokens(c: LimitedClaimRequest, rateKey: string, slots: number[]): Sql {
+/** `until`: `now` plus the window (UTC text). */
+export function useTokens(c: LimitedClaimRequest, rateKey: string, slots: number[], until: string): Sql {
   return {
-    text: `UPDATE managed_job_rate_tokens SET until = ${plusMs('?')} WHERE type = ? AND key_name = ? AND slot IN (${placeholders(slots.length)})`,
-    values: [c.rate!.perSeconds * 1000, c.type, rateKey, ...slots],
+    text: `UPDATE managed_job_rate_tokens SET until = ? WHERE type = ? AND key_name = ? AND slot IN (${placeholders(slots.length)})`,
+    values: [until, c.type, rateKey, ...slots],
   };
 }
 

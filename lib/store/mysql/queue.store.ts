@@ -110,8 +110,10 @@ export class MysqlQueueStore implements QueueStore {
 
   async claimLimited(c: LimitedClaimRequest): Promise<LimitedClaim> {
     const { rows, retryAt } = await this.db.transaction(
-      (tx) =>
-        runLimitedClaim(c, async (step) => {
+      (tx) => {
+        let now: string | null = null;
+        const clock = async () => (now ??= (await tx.query(dbNow()))[0].db_now as string);
+        return runLimitedClaim(c, async (step) => {
           switch (step.op) {
             case 'lockKeys':
               return (await tx.query(qc.lockKeys(c, step.column, step.count))).map((r) => r.key_name);
@@ -126,20 +128,22 @@ export class MysqlQueueStore implements QueueStore {
               return picks.slice(0, c.limit);
             }
             case 'takeTokens': {
-              const slots = (await tx.query(qc.freeTokens(c, step.rateKey, step.count))).map((r) => Number(r.slot));
-              if (slots.length) await tx.run(qc.useTokens(c, step.rateKey, slots));
+              const at = await clock();
+              const slots = (await tx.query(qc.freeTokens(c, step.rateKey, step.count, at))).map((r) => Number(r.slot));
+              if (slots.length) await tx.run(qc.useTokens(c, step.rateKey, slots, plusMsText(at, c.rate!.perSeconds * 1000)));
               return slots.length;
             }
             case 'nextToken':
               return (await tx.query(qc.nextToken(c, step.rateKeys)))[0]?.at ?? null;
             case 'claim': {
               await tx.run(qc.markServed(c, step.keys));
-              const [{ db_now: now }] = await tx.query(dbNow());
-              await tx.run(markClaimed(step.jobIds, c.workerId, now, plusMsText(now, c.leaseMs)));
+              const at = await clock();
+              await tx.run(markClaimed(step.jobIds, c.workerId, at, plusMsText(at, c.leaseMs)));
               return tx.query(qc.selectJobs(step.jobIds));
             }
           }
-        }),
+        });
+      },
       true,
     );
     return { jobs: rows.map(toJob).sort(byPriorityThenAge), retryAt: toDate(retryAt) };

@@ -122,10 +122,12 @@ export function pickJobs(c: LimitedClaimRequest, column: KeyColumn, keys: string
  */
 export function takeTokens(c: LimitedClaimRequest, rateKey: string, count: number): Sql {
   return {
-    text: `UPDATE managed_job_rate_tokens t SET until = ${plusMs('$5')}
-      FROM (SELECT slot FROM managed_job_rate_tokens WHERE type = $1 AND key_name = $2 AND slot <= $3 AND until <= ${NOW}
-            ORDER BY until, slot LIMIT $4 FOR UPDATE SKIP LOCKED) f
-      WHERE t.type = $1 AND t.key_name = $2 AND t.slot = f.slot
+    // MATERIALIZED: as a join, the LIMIT subquery was rescanned per token row, and each rescan
+    // skipped the tokens this statement had just updated and took the next one (all of them).
+    text: `WITH f AS MATERIALIZED (SELECT slot FROM managed_job_rate_tokens WHERE type = $1 AND key_name = $2 AND slot <= $3 AND until <= ${NOW}
+        ORDER BY until, slot LIMIT $4 FOR UPDATE SKIP LOCKED)
+      UPDATE managed_job_rate_tokens t SET until = ${plusMs('$5')}
+      FROM f WHERE t.type = $1 AND t.key_name = $2 AND t.slot = f.slot
       RETURNING t.slot`,
     values: [c.type, rateKey, c.rate!.max, count, c.rate!.perSeconds * 1000],
   };

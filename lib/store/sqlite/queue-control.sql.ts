@@ -35,14 +35,14 @@ export function ensureKey(type: string, key: string): Sql {
   return { text: ENSURE_KEY, values: [type, key] };
 }
 
-const ENSURE_TOKENS = `WITH RECURSIVE s(slot) AS (SELECT 1 UNION ALL SELECT slot + 1 FROM s WHERE slot < ?3)
+const ENSURE_TOKENS = `WITH RECURSIVE s(slot) AS (SELECT 1 UNION ALL SELECT slot + 1 FROM s WHERE slot < @slots)
   INSERT OR IGNORE INTO managed_job_rate_tokens (type, key_name, slot, until)
-  SELECT ?1, ?2, slot, '1970-01-01 00:00:00.000' FROM s
-  WHERE NOT EXISTS (SELECT 1 FROM managed_job_rate_tokens WHERE type = ?1 AND key_name = ?2 AND slot = ?3)`;
+  SELECT @type, @key, slot, '1970-01-01 00:00:00.000' FROM s
+  WHERE NOT EXISTS (SELECT 1 FROM managed_job_rate_tokens WHERE type = @type AND key_name = @key AND slot = @slots)`;
 
 /** The `max` tokens of a rate key (once; more when `max` grew). */
 export function ensureTokens(type: string, key: string, slots: number): Sql {
-  return { text: ENSURE_TOKENS, values: [type, key, slots] };
+  return { text: ENSURE_TOKENS, values: [{ type, key, slots }] };
 }
 
 const UNIQUE_HOLDER = `SELECT * FROM managed_jobs WHERE type = ? AND unique_key = ? AND ${HOLDS_UNIQUE_KEY}`;
@@ -52,15 +52,15 @@ export function uniqueHolder(type: string, key: string): Sql {
 }
 
 const lockKeysText = (column: KeyColumn) => `SELECT k.key_name FROM managed_job_keys k
-  WHERE k.type = ?1 AND EXISTS (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = ?1 AND j.${column} = k.key_name
-    AND j.queue = ?2 AND j.available_at <= ?3)
+  WHERE k.type = @type AND EXISTS (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = @type AND j.${column} = k.key_name
+    AND j.queue = @queue AND j.available_at <= @now)
   ORDER BY k.served_at, k.key_name
-  LIMIT ?4`;
+  LIMIT @count`;
 const LOCK_KEYS = { concurrency_key: lockKeysText('concurrency_key'), rate_key: lockKeysText('rate_key') };
 
 /** Keys with due jobs, least recently served first (NULLs sort first). */
 export function lockKeys(c: LimitedClaimRequest, column: KeyColumn, count: number, now: string): Sql {
-  return { text: LOCK_KEYS[column], values: [c.type, c.queue, now, count] };
+  return { text: LOCK_KEYS[column], values: [{ type: c.type, queue: c.queue, now, count }] };
 }
 
 const RUNNING = `SELECT count(*) AS n FROM managed_jobs WHERE status = 'running' AND type = ? AND concurrency_key = ?`;
@@ -80,12 +80,15 @@ export function pickJobs(c: LimitedClaimRequest, column: KeyColumn, key: string,
   return { text: PICK[column], values: [c.type, key, c.queue, now, count] };
 }
 
-const TAKE_TOKENS = `UPDATE managed_job_rate_tokens SET until = ?1
-  WHERE type = ?2 AND key_name = ?3 AND slot IN (SELECT slot FROM managed_job_rate_tokens
-    WHERE type = ?2 AND key_name = ?3 AND slot <= ?4 AND until <= ?5 ORDER BY until, slot LIMIT ?6)`;
+const TAKE_TOKENS = `UPDATE managed_job_rate_tokens SET until = @until
+  WHERE type = @type AND key_name = @key AND slot IN (SELECT slot FROM managed_job_rate_tokens
+    WHERE type = @type AND key_name = @key AND slot <= @max AND until <= @now ORDER BY until, slot LIMIT @count)`;
 
 export function takeTokens(c: LimitedClaimRequest, rateKey: string, count: number, nowMs: number): Sql {
-  return { text: TAKE_TOKENS, values: [utcText(new Date(nowMs + c.rate!.perSeconds * 1000)), c.type, rateKey, c.rate!.max, utcText(new Date(nowMs)), count] };
+  return {
+    text: TAKE_TOKENS,
+    values: [{ until: utcText(new Date(nowMs + c.rate!.perSeconds * 1000)), type: c.type, key: rateKey, max: c.rate!.max, now: utcText(new Date(nowMs)), count }],
+  };
 }
 
 const NEXT_TOKEN = `SELECT min(until) AS at FROM managed_job_rate_tokens WHERE type = ? AND key_name IN (SELECT value FROM json_each(?)) AND slot <= ?`;

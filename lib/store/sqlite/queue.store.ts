@@ -63,22 +63,20 @@ export class SqliteQueueStore implements QueueStore {
    * is the holder's (read in the same transaction: the holder cannot finish in between).
    */
   private async insertKeyed(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
-    const one = (run: (q: { text: string; values: unknown[] }) => any[], j: NewJob): ManagedJobEntity => {
+    const one = (j: NewJob): ManagedJobEntity => {
       const k = j.keys!;
       const groupKey = k.concurrencyKey ?? k.rateKey;
-      if (groupKey !== null) run(ensureKey(j.type, groupKey));
-      if (k.rateKey !== null) run(ensureTokens(j.type, k.rateKey, k.rateSlots));
-      const [row] = run(insertKeyedJob(j));
-      if (row) return insertedJob(j, row);
-      const [holder] = run(uniqueHolder(j.type, k.uniqueKey!));
-      return toJob(holder);
+      if (groupKey !== null) this.db.run(ensureKey(j.type, groupKey));
+      if (k.rateKey !== null) this.db.run(ensureTokens(j.type, k.rateKey, k.rateSlots));
+      const row = this.db.get(insertKeyedJob(j));
+      return row ? insertedJob(j, row) : toJob(this.db.get(uniqueHolder(j.type, k.uniqueKey!)));
     };
     if (manager) {
       const saved: ManagedJobEntity[] = [];
       for (const j of jobs) saved.push(await this.insertKeyedWith(manager, j)); // the caller's transaction, one statement at a time
       return saved;
     }
-    return this.db.write(() => jobs.map((j) => one((q) => this.db.all(q), j)));
+    return this.db.write(() => jobs.map(one));
   }
 
   private async insertKeyedWith(manager: EntityManager, j: NewJob): Promise<ManagedJobEntity> {
