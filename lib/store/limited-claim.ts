@@ -35,7 +35,7 @@ export type LimitedClaimStep =
   | { op: 'pick'; column: KeyColumn; keys: string[] }
   | { op: 'takeTokens'; rateKey: string; count: number }
   | { op: 'nextToken'; rateKeys: string[] }
-  | { op: 'claim'; jobIds: string[]; keys: string[] };
+  | { op: 'claim'; jobIds: string[]; /** the keys served */ keys: string[] };
 
 /** What each step returns: keys (string[]), picks (PickedJob[]), tokens taken (number), a moment (UTC text or null), claimed rows. */
 export interface LimitedClaimResult {
@@ -48,6 +48,23 @@ export interface LimitedClaimResult {
 function keysToLock(c: LimitedClaimRequest): number {
   const perKey = c.concurrency ?? c.rate!.max;
   return Math.min(500, 2 * Math.ceil(c.limit / perKey) + 2);
+}
+
+/**
+ * The order picks are taken in (for stores that pick key by key): priority first; within a
+ * priority, round-robin: each key's first job in the keys' turn (as locked: least recently served
+ * first), then each key's second, and so on. `picks` arrive key by key, in claim order within a key.
+ */
+export function roundRobin<T extends PickedJob & { priority: number | string }>(picks: T[], keys: string[]): T[] {
+  const turn = new Map(keys.map((k, i) => [k, i]));
+  const nth = new Map<string, number>();
+  const ranked = picks.map((p) => {
+    const n = nth.get(p.key_name) ?? 0;
+    nth.set(p.key_name, n + 1);
+    return { p, n, priority: Number(p.priority), turn: turn.get(p.key_name) ?? 0 };
+  });
+  ranked.sort((a, b) => b.priority - a.priority || a.n - b.n || a.turn - b.turn);
+  return ranked.map((r) => r.p);
 }
 
 function* plan(c: LimitedClaimRequest): Generator<LimitedClaimStep, LimitedClaimResult, any> {
@@ -75,7 +92,8 @@ function* plan(c: LimitedClaimRequest): Generator<LimitedClaimStep, LimitedClaim
   }
   const retryAt: string | null = waiting.length ? yield { op: 'nextToken', rateKeys: waiting } : null;
   if (!picks.length) return { rows: [], retryAt };
-  const rows: any[] = yield { op: 'claim', jobIds: picks.map((p) => p.job_id), keys };
+  // Served: the keys that got jobs go to the back of the round.
+  const rows: any[] = yield { op: 'claim', jobIds: picks.map((p) => p.job_id), keys: [...new Set(picks.map((p) => p.key_name))] };
   return { rows, retryAt };
 }
 

@@ -36,7 +36,7 @@ import {
 } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 import * as qc from './queue-control.sql.js';
-import { runLimitedClaim, type PickedJob } from '../limited-claim.js';
+import { roundRobin, runLimitedClaim, type PickedJob } from '../limited-claim.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
 /** Whether a holder row (`JOB_COLUMNS`) still holds its unique key (see lib/queue-control/unique-predicate.ts). */
@@ -124,8 +124,7 @@ export class MysqlQueueStore implements QueueStore {
                 const room = c.concurrency ? c.concurrency - load : load;
                 if (room > 0) picks.push(...(await tx.query(qc.pickJobs(c, step.column, key, Math.min(room, c.limit)))));
               }
-              picks.sort((a, b) => Number(b.priority) - Number(a.priority) || (a.job_id < b.job_id ? -1 : 1));
-              return picks.slice(0, c.limit);
+              return roundRobin(picks, step.keys).slice(0, c.limit);
             }
             case 'takeTokens': {
               const at = await clock();

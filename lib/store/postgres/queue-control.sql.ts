@@ -94,6 +94,9 @@ export function lockKeys(c: LimitedClaimRequest, column: KeyColumn, count: numbe
   };
 }
 
+/** Priority first; within a priority, round-robin: each key's first job in the keys' turn, then each key's second… */
+const PICK_ORDER = `p.priority DESC, row_number() OVER (PARTITION BY p.key_name ORDER BY p.priority DESC, p.job_id), p.turn`;
+
 /**
  * The next due jobs of each locked key, as many as it has room for: `limit` minus its running
  * runs (concurrency), or its free tokens (rate limit only). Busy keys read no pending job at all.
@@ -103,13 +106,13 @@ export function pickJobs(c: LimitedClaimRequest, column: KeyColumn, keys: string
     ? `$5::int - (SELECT count(*) FROM managed_jobs r WHERE r.status = 'running' AND r.type = $1 AND r.concurrency_key = k.key_name)::int`
     : `(SELECT count(*) FROM managed_job_rate_tokens t WHERE t.type = $1 AND t.key_name = k.key_name AND t.slot <= $5::int AND t.until <= ${NOW})::int`;
   return {
-    text: `SELECT p.job_id, p.key_name, p.rate_key FROM unnest($3::text[]) AS k(key_name) CROSS JOIN LATERAL (
-        SELECT j.job_id, j.priority, k.key_name, j.rate_key FROM managed_jobs j
+    text: `SELECT p.job_id, p.key_name, p.rate_key FROM unnest($3::text[]) WITH ORDINALITY AS k(key_name, turn) CROSS JOIN LATERAL (
+        SELECT j.job_id, j.priority, k.key_name, k.turn, j.rate_key FROM managed_jobs j
         WHERE j.status = 'pending' AND j.type = $1 AND j.${column} = k.key_name AND j.queue = $2 AND j.available_at <= ${NOW}
         ORDER BY j.priority DESC, j.job_id
         LIMIT GREATEST(${room}, 0)
         FOR UPDATE OF j SKIP LOCKED) p
-      ORDER BY p.priority DESC, p.job_id
+      ORDER BY ${PICK_ORDER}
       LIMIT $4`,
     values: [c.type, c.queue, keys, c.limit, c.concurrency ?? c.rate!.max],
   };

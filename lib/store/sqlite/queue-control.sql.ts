@@ -51,8 +51,15 @@ export function uniqueHolder(type: string, key: string): Sql {
   return { text: UNIQUE_HOLDER, values: [type, key] };
 }
 
+/**
+ * The key's own index, named: after ANALYZE, SQLite preferred the claim index (whose order
+ * matches `ORDER BY priority DESC, job_id`) and walked every pending job of the queue to find
+ * one key's (100k pending in a busy key: 35 ms a claim instead of 0.3).
+ */
+const KEY_INDEX = { concurrency_key: 'idx_managed_jobs_ckey', rate_key: 'idx_managed_jobs_rkey' };
+
 const lockKeysText = (column: KeyColumn) => `SELECT k.key_name FROM managed_job_keys k
-  WHERE k.type = @type AND EXISTS (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = @type AND j.${column} = k.key_name
+  WHERE k.type = @type AND EXISTS (SELECT 1 FROM managed_jobs j INDEXED BY ${KEY_INDEX[column]} WHERE j.status = 'pending' AND j.type = @type AND j.${column} = k.key_name
     AND j.queue = @queue AND j.available_at <= @now)
   ORDER BY k.served_at, k.key_name
   LIMIT @count`;
@@ -71,7 +78,7 @@ export function keyLoad(c: LimitedClaimRequest, key: string, now: string): Sql {
   return c.concurrency ? { text: RUNNING, values: [c.type, key] } : { text: FREE_TOKENS, values: [c.type, key, c.rate!.max, now] };
 }
 
-const pickText = (column: KeyColumn) => `SELECT job_id, ${column} AS key_name, rate_key, priority FROM managed_jobs
+const pickText = (column: KeyColumn) => `SELECT job_id, ${column} AS key_name, rate_key, priority FROM managed_jobs INDEXED BY ${KEY_INDEX[column]}
   WHERE status = 'pending' AND type = ? AND ${column} = ? AND queue = ? AND available_at <= ?
   ORDER BY priority DESC, job_id LIMIT ?`;
 const PICK = { concurrency_key: pickText('concurrency_key'), rate_key: pickText('rate_key') };

@@ -35,7 +35,7 @@ import {
 } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 import { claimPicked, ensureKey, ensureTokens, insertKeyedJob, keyLoad, lockKeys, markServed, nextToken, pickJobs, takeTokens, uniqueHolder } from './queue-control.sql.js';
-import { runLimitedClaimSync, type PickedJob } from '../limited-claim.js';
+import { roundRobin, runLimitedClaimSync, type PickedJob } from '../limited-claim.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
 /**
@@ -108,8 +108,7 @@ export class SqliteQueueStore implements QueueStore {
               const room = c.concurrency ? c.concurrency - load : load;
               if (room > 0) picks.push(...this.db.all(pickJobs(c, step.column, key, Math.min(room, c.limit), now)));
             }
-            picks.sort((a, b) => b.priority - a.priority || (a.job_id < b.job_id ? -1 : 1));
-            return picks.slice(0, c.limit);
+              return roundRobin(picks, step.keys).slice(0, c.limit);
           }
           case 'takeTokens':
             return this.db.run(takeTokens(c, step.rateKey, step.count, nowMs));
