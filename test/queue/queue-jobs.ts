@@ -144,3 +144,18 @@ export function maxStartsInWindow(starts: Array<{ key: string; start: number }>,
   }
   return most;
 }
+
+/** The dispatcher's side of test/queue/queue-worker-jobs.mjs: same names and options (keys are computed at dispatch); never run here. */
+@ManagedJob({ name: 'q-per-key', concurrency: { limit: 2, key: (p: KeyedPayload) => p.key } })
+export class ProcPerKeyJob {
+  async handle() {}
+}
+@ManagedJob({ name: 'q-rate', rateLimit: { max: 5, perSeconds: 1, key: (p: KeyedPayload) => p.key } })
+export class ProcRateJob {
+  async handle() {}
+}
+@ManagedJob({ name: 'q-unique', unique: { key: (p: KeyedPayload) => p.key } })
+export class ProcUniqueJob {
+  async handle() {}
+}
+export const processJobs = [ProcPerKeyJob, ProcRateJob, ProcUniqueJob];
