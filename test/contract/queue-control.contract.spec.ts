@@ -135,10 +135,11 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
         await store.complete([{ jobId: jobs[0].jobId, fence: jobs[0].fence, result: null, progress: 100, message: null }], 'w');
         return ms;
       };
-      const median = async () => {
+      // The fastest of 7: robust to a loaded machine (a scan of 100k entries cannot be fast even once).
+      const fastest = async () => {
         const times = [];
         for (let i = 0; i < 7; i++) times.push(await timeClaim());
-        return times.sort((x, y) => x - y)[3];
+        return Math.min(...times);
       };
       const addPending = async (n: number) => {
         for (let done = 0; done < n; done += 10_000) {
@@ -147,13 +148,13 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
         await ds.query(`UPDATE managed_jobs SET concurrency_key = 'busy' WHERE concurrency_key IS NULL`);
       };
       await addPending(100);
-      const small = await median();
+      const small = await fastest();
       await addPending(100_000 - 100);
       await ds.query(fixture.name === 'postgres' ? 'ANALYZE managed_jobs' : fixture.name === 'sqlite' ? 'ANALYZE' : 'ANALYZE TABLE managed_jobs');
-      const big = await median();
-      log(`${fixture.name}: limited claim with a busy key of 100 vs 100k pending jobs (median of 7, ms)`, { small: +small.toFixed(2), big: +big.toFixed(2) });
+      const big = await fastest();
+      log(`${fixture.name}: limited claim with a busy key of 100 vs 100k pending jobs (fastest of 7, ms)`, { small: +small.toFixed(2), big: +big.toFixed(2) });
       expect(await count(`status = 'pending' AND concurrency_key = 'busy'`)).toBe(100_000);
-      expect(big).toBeLessThan(Math.max(10 * small, small + 20));
+      expect(big).toBeLessThan(5 * small + 10);
     }, 240_000);
   });
 });
