@@ -84,9 +84,13 @@ export function uniqueHolders(pairs: Array<{ type: string; key: string }>): Sql 
  */
 export function lockKeys(c: LimitedClaimRequest, column: KeyColumn, count: number): Sql {
   return {
+    // A LATERAL probe with LIMIT 1, not EXISTS: without statistics (a fresh table) the planner made
+    // EXISTS a semi-join that read every pending job of the type once per key (288 ms for 100
+    // keys of 100 jobs); this form is always one index probe per key.
     text: `SELECT k.key_name FROM managed_job_keys k
-      WHERE k.type = $1 AND EXISTS (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = $1 AND j.${column} = k.key_name
-        AND j.queue = $2 AND j.available_at <= ${NOW})
+      CROSS JOIN LATERAL (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = $1 AND j.${column} = k.key_name
+        AND j.queue = $2 AND j.available_at <= ${NOW} LIMIT 1) due
+      WHERE k.type = $1
       ORDER BY k.served_at NULLS FIRST, k.key_name
       LIMIT $3
       FOR UPDATE OF k SKIP LOCKED`,
