@@ -127,7 +127,8 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       const [busy] = await store.claimLimited(limitedOf({ concurrency: 1, limit: 1 })).then((c) => c.jobs);
       expect(busy.concurrencyKey).toBe('busy');
       const timeClaim = async () => {
-        await store.insert([keyed({ concurrencyKey: 'free' })]);
+        // Due a second ago: a job inserted "now" (rounded up to the millisecond) may not be due within the same millisecond.
+        await store.insert([keyed({ concurrencyKey: 'free' }, { availableAt: new Date(Date.now() - 1000) })]);
         const started = process.hrtime.bigint();
         const { jobs } = await store.claimLimited(limitedOf({ concurrency: 1, limit: 10 }));
         const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -84,7 +84,8 @@ describe.each(setups)('queue control across processes on %s (%i processes)', (di
         const rows = await ds.query(`SELECT concurrency_key AS k, count(*) AS n FROM managed_jobs WHERE type = 'q-per-key' AND status = 'running' GROUP BY concurrency_key`);
         samples++;
         for (const r of rows) maxRunning = Math.max(maxRunning, Number(r.n));
-        return (await finished('q-per-key')) === total;
+        // every run reported on stdout too (the pipe may lag the database)
+        return (await finished('q-per-key')) === total && runsOf(workers, 'q-per-key').length === total;
       },
       { timeoutMs: 90_000, intervalMs: 2 },
     );
