@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const spec = JSON.parse(process.argv[2]);
 const { scenario, params, env } = spec;
+if (params.job === 'rate') process.env.NMJ_BENCH_RATE_MAX = String(params.max); // read by ours.mjs when it loads
 const mod = await import(`./lib/contenders/${spec.contender}.mjs`);
 const now = () => performance.timeOrigin + performance.now();
-const open = (worker) => mod.open({ db: spec.db, variant: spec.variant, env, worker });
+const open = (worker) => mod.open({ db: spec.db, variant: spec.variant, env, worker, job: params.job });
 
 function percentile(sorted, p) {
   if (!sorted.length) return null;
@@ -108,6 +109,25 @@ const scenarios = {
     await q.close();
     // cpu: share of one core this process used while draining (the database's CPU is not in it).
     return { value: t0 ? (done / ms) * 1000 : 0, unit: 'jobs/s', ms, done, capped: done < n, cpu: (cpu.user + cpu.system) / 1000 / ms };
+  },
+  /**
+   * A rate-limited job type (`rateLimit: { max: params.max, perSeconds: 1 }`, ours only): `count`
+   * pre-enqueued no-op jobs; the achieved start rate after the first window, from the handlers'
+   * start times: (starts after the first `max`) / (last start − first start).
+   */
+  async rate() {
+    const n = params.count;
+    const producer = await open();
+    await bulkEnqueue(producer, n);
+    await producer.close();
+    const starts = [];
+    const q = await open({ concurrency: params.concurrency, handler: async () => void starts.push(now()) });
+    const deadline = now() + params.capMs;
+    while (starts.length < n && now() < deadline) await sleep(20);
+    await q.close();
+    const ms = starts[starts.length - 1] - starts[0];
+    const value = ((starts.length - params.max) / ms) * 1000;
+    return { value, unit: 'starts/s', limit: params.max, ratio: value / params.max, ms, done: starts.length, capped: starts.length < n };
   },
   /** Idle worker; jobs dispatched `gapMs` apart (here or from another process); dispatch → handler start. */
   async latency() {

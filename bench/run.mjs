@@ -51,6 +51,7 @@ const CONTENDERS = [
 
 const all = () => true;
 const noWorkerOnly = (c) => !c.workerOnly;
+const oursOnly = (c) => Boolean(c.ours);
 const SCENARIOS = [
   { id: 'enqSingle', label: 'Enqueue one by one (10 in flight), jobs/s', scenario: 'enqueue-single', better: 'higher', params: { count: sizes.single, inFlight: 10 }, who: noWorkerOnly },
   { id: 'enqBulk', label: 'Enqueue bulk (1,000 per call), jobs/s', scenario: 'enqueue-bulk', better: 'higher', params: { count: sizes.bulk }, who: noWorkerOnly },
@@ -59,6 +60,11 @@ const SCENARIOS = [
   { id: 'latencyIn', label: `Start latency in-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: false }, who: all, percentiles: true },
   { id: 'latencyX', label: `Start latency cross-process (${sizes.latency} jobs, 5 ms apart), ms`, scenario: 'latency', better: 'lower', params: { count: sizes.latency, gapMs: 5, capMs: sizes.capMs, crossProcess: true }, who: all, percentiles: true },
   { id: 'progress', label: `${sizes.progress.toLocaleString('en')} updateProgress calls: extra wall time, ms`, scenario: 'progress', better: 'lower', params: { calls: sizes.progress, capMs: 120_000 }, who: (c) => c.contender === 'ours' || c.contender === 'bullmq' },
+  // Queue control (ours only; compare with enqSingle / drain50 of the same run): unique dispatch, a c=50 drain over 100
+  // concurrency keys (limit 1 each), and a rate-limited type's achieved start rate against its limit (200/s).
+  { id: 'enqUnique', label: 'Enqueue unique jobs one by one (10 in flight), jobs/s', scenario: 'enqueue-single', better: 'higher', params: { count: sizes.single, inFlight: 10, job: 'unique' }, who: oursOnly },
+  { id: 'drain50keys', label: `Drain ${sizes.drain.toLocaleString('en')} jobs over 100 concurrency keys (limit 1), c=50, jobs/s`, scenario: 'drain', better: 'higher', params: { count: sizes.drain, concurrency: 50, capMs: sizes.capMs, job: 'keys100' }, who: oursOnly },
+  { id: 'rate200', label: 'Rate-limited type (200 starts/s), achieved starts/s', scenario: 'rate', better: 'higher', params: { count: quick ? 1200 : 2400, max: 200, concurrency: 50, capMs: 60_000, job: 'rate' }, who: oursOnly },
   { id: 'memory', label: `Worker RSS growth over the 2nd half of draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
 ];
 

@@ -104,3 +104,5 @@ export type {
 export type { OperatorJobResponse } from './operator/operator-responses.js';
 export { JobWaitTimeoutError } from './operator/job-waiter.js';
 export { runManagedJobsCli, type CliIo } from './cli/run-managed-jobs-cli.js';
+export { InvalidJobKeyError, UniqueKeyHeldError } from './errors/managed-jobs.errors.js';
+export type { KeyFn, KeyFnJob, UniqueJobOptions, ConcurrencyOptions, RateLimitOptions } from './interfaces/queue-control.interface.js';

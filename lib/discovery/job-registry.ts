@@ -4,6 +4,7 @@ import type { ManagedJobHandler } from '../interfaces/managed-job-handler.interf
 import type { ManagedJobOptions } from '../interfaces/managed-job-options.interface.js';
 import type { JobMiddleware } from '../interfaces/job-middleware.interface.js';
 import type { RunPolicy } from './job-options.js';
+import type { QueueControl } from '../interfaces/queue-control.interface.js';
 
 /** A discovered job: its declaration with defaults applied, and the provider instance. */
 export interface RegisteredJob extends RunPolicy {
@@ -17,6 +18,8 @@ export interface RegisteredJob extends RunPolicy {
   idempotent: boolean;
   http: boolean;
   priority: number;
+  /** `unique`, `concurrency`, `rateLimit`, checked at boot. */
+  control: QueueControl;
   options: ManagedJobOptions;
 }
 

@@ -8,6 +8,7 @@ import { ManagedJobMetadataAccessor } from './managed-job-metadata.accessor.js';
 import { JobRegistry, type RegisteredJob } from './job-registry.js';
 import { checkJobDefaults, runPolicy } from './job-options.js';
 import { JobMiddlewareResolver } from './job-middleware.resolver.js';
+import { resolveQueueControl } from '../queue-control/queue-control.js';
 
 /**
  * Finds every `@ManagedJob()` provider at bootstrap and registers it with its run policy
@@ -52,6 +53,7 @@ export class ManagedJobsExplorer implements OnModuleInit {
         idempotent: options.idempotent ?? true,
         http: options.http ?? false,
         priority: options.priority ?? 0,
+        control: resolveQueueControl(options, target.name),
         options,
       };
       this.registry.add(job);

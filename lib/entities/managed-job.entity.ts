@@ -20,6 +20,10 @@ import { TimestampColumn } from './timestamp.column.js';
 @Index('idx_managed_jobs_tenant', { synchronize: false })
 @Index('idx_managed_jobs_finished', { synchronize: false })
 @Index('idx_managed_jobs_status', { synchronize: false })
+@Index('idx_managed_jobs_unique', { synchronize: false })
+@Index('idx_managed_jobs_ckey', { synchronize: false })
+@Index('idx_managed_jobs_ckey_running', { synchronize: false })
+@Index('idx_managed_jobs_rkey', { synchronize: false })
 /** `P` and `R` type `payload` and `result` when known (`dispatch(JobClass, …)`, `find<JobClass>()`). */
 export class ManagedJobEntity<P = unknown, R = unknown> {
   /** A UUIDv7 made by the library: unguessable, and ordered by creation time (FIFO within a priority). */
@@ -125,4 +129,20 @@ export class ManagedJobEntity<P = unknown, R = unknown> {
    */
   @Column({ name: 'trace_context', type: 'text', nullable: true })
   traceContext!: string | null;
+
+  /** The unique key it was dispatched with (`@ManagedJob({ unique })`, `dispatch(…, { uniqueKey })`), else null. */
+  @Column({ name: 'unique_key', type: 'varchar', length: 255, nullable: true })
+  uniqueKey!: string | null;
+
+  /** How long it holds `uniqueKey`: `'started'` or `'finished'`; null without one. */
+  @Column({ name: 'unique_until', type: 'varchar', length: 16, nullable: true })
+  uniqueUntil!: string | null;
+
+  /** Its concurrency key (`@ManagedJob({ concurrency })`), else null. */
+  @Column({ name: 'concurrency_key', type: 'varchar', length: 255, nullable: true })
+  concurrencyKey!: string | null;
+
+  /** Its rate-limit key (`@ManagedJob({ rateLimit })`), else null. */
+  @Column({ name: 'rate_key', type: 'varchar', length: 255, nullable: true })
+  rateKey!: string | null;
 }

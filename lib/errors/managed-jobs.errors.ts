@@ -2,6 +2,8 @@ import {
   INVALID_PAYLOAD,
   JOB_FENCED,
   INVALID_JOB_VALUE,
+  INVALID_JOB_KEY,
+  UNIQUE_HOLDER_EXISTS,
   JOB_FILE_NOT_FOUND,
   JOB_NOT_FOUND,
   JOB_NOT_RETRYABLE,
@@ -61,7 +63,7 @@ export class JobFileNotFoundError extends ManagedJobsError {
 
 /** The job exists but its status does not allow the operation (stop a finished job, retry a running one). */
 export class JobStateConflictError extends ManagedJobsError {
-  override readonly name = 'JobStateConflictError';
+  override readonly name: string = 'JobStateConflictError';
   constructor(
     readonly jobId: string,
     readonly status: string,
@@ -117,4 +119,31 @@ export class JobInterruptedError extends ManagedJobsError {
 /** A module option or a job declaration is wrong; thrown at bootstrap. */
 export class ManagedJobsConfigurationError extends ManagedJobsError {
   override readonly name = 'ManagedJobsConfigurationError';
+}
+
+/**
+ * A unique, concurrency or rate-limit key (from `dispatch(…, { uniqueKey })` or the job's key
+ * function) that is not a non-empty string of at most 255 characters. Nothing was written.
+ */
+export class InvalidJobKeyError extends ManagedJobsError {
+  override readonly name = 'InvalidJobKeyError';
+  constructor(
+    readonly jobName: string,
+    readonly option: 'unique' | 'concurrency' | 'rateLimit',
+    got: unknown,
+  ) {
+    super(INVALID_JOB_KEY(jobName, option, got));
+  }
+}
+
+/**
+ * `retry()` of a unique job while another job of its type holds its unique key: nothing changed.
+ * A `JobStateConflictError` (HTTP 409); `holderId` is the job that holds the key, when known.
+ */
+export class UniqueKeyHeldError extends JobStateConflictError {
+  override readonly name = 'UniqueKeyHeldError';
+  constructor(jobId: string, status: string, readonly holderId: string | null) {
+    super(jobId, status, 'retry');
+    this.message = UNIQUE_HOLDER_EXISTS(jobId, holderId ?? 'another job');
+  }
 }

@@ -18,6 +18,13 @@ export interface DispatchOptions extends OwnerRef {
    * (and runs) only if that transaction commits.
    */
   manager?: EntityManager;
+  /**
+   * The unique key of this dispatch (see `@ManagedJob({ unique })`): while a job of the same type
+   * holds it, nothing is written and that job is returned. Given for a job without `unique`, it
+   * makes this dispatch unique (until finished). A non-empty string of at most 255 characters.
+   * @default the job's `unique.key(payload)`, else the job type alone (for unique jobs)
+   */
+  uniqueKey?: string;
 }
 
 export interface ListJobsQuery extends OwnerRef {

@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { JobMiddleware } from './job-middleware.interface.js';
+import type { ConcurrencyOptions, RateLimitOptions, UniqueJobOptions } from './queue-control.interface.js';
 import type { JobScheduleOptions } from './schedule-options.interface.js';
 
 /**
@@ -60,4 +61,23 @@ export interface ManagedJobOptions {
    * process (see `ManagedSchedulesService`). Created or updated at boot. @default none
    */
   schedule?: JobScheduleOptions;
+  /**
+   * At most one live job per (type, unique key), enforced by the database: while one is
+   * `pending` (or `running`, with `until: 'finished'`), `dispatch()` writes nothing and returns
+   * it. `true` means `{ until: 'finished' }` with the type as key. Laravel's `ShouldBeUnique`
+   * (`until: 'finished'`) and `ShouldBeUniqueUntilProcessing` (`until: 'started'`). @default none
+   */
+  unique?: boolean | UniqueJobOptions;
+  /**
+   * At most `limit` runs of this type with the same key at once, across every worker of every
+   * process; the others wait in `pending`, in order, using no try. `{ limit: 1, key }` is
+   * Laravel's `WithoutOverlapping(key)`. @default none (no limit)
+   */
+  concurrency?: ConcurrencyOptions;
+  /**
+   * At most `max` runs of this type (per key) start in any sliding window of `perSeconds`,
+   * across every process; jobs over the limit stay `pending`, use no try, and start as soon as
+   * the window allows. Laravel's `RateLimited`, BullMQ's `limiter`. @default none (no limit)
+   */
+  rateLimit?: RateLimitOptions;
 }

@@ -7,6 +7,9 @@ import { ManagedJobsSqliteInit1763800000000 } from './sqlite.migrations.js';
 import { ManagedJobsPostgresSchedules1764400000000 } from './postgres-schedules.migration.js';
 import { ManagedJobsSqliteSchedules1764400000000 } from './sqlite-schedules.migration.js';
 import { ManagedJobsMysqlSchedules1764400000000 } from './mysql-schedules.migration.js';
+import { ManagedJobsPostgresQueueControl1764500000000 } from './postgres-queue-control.migration.js';
+import { ManagedJobsSqliteQueueControl1764500000000 } from './sqlite-queue-control.migration.js';
+import { ManagedJobsMysqlQueueControl1764500000000 } from './mysql-queue-control.migration.js';
 import { ManagedJobsPostgresRunControl1764600000000 } from './postgres-run-control.migration.js';
 import { ManagedJobsSqliteRunControl1764600000000 } from './sqlite-run-control.migration.js';
 import { ManagedJobsMysqlRunControl1764600000000 } from './mysql-run-control.migration.js';
@@ -30,6 +33,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
       return [
         ManagedJobsPostgresInit1763800000000,
         ManagedJobsPostgresSchedules1764400000000,
+        ManagedJobsPostgresQueueControl1764500000000,
         ManagedJobsPostgresRunControl1764600000000,
         ManagedJobsPostgresTraceContext1765000000000,
         ManagedJobsPostgresOperations1765000000000,
@@ -39,6 +43,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
       return [
         ManagedJobsMysqlInit1763800000000,
         ManagedJobsMysqlSchedules1764400000000,
+        ManagedJobsMysqlQueueControl1764500000000,
         ManagedJobsMysqlRunControl1764600000000,
         ManagedJobsMysqlEvents1764900000000,
         ManagedJobsMysqlTraceContext1765000000000,
@@ -49,6 +54,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
       return [
         ManagedJobsSqliteInit1763800000000,
         ManagedJobsSqliteSchedules1764400000000,
+        ManagedJobsSqliteQueueControl1764500000000,
         ManagedJobsSqliteRunControl1764600000000,
         ManagedJobsSqliteTraceContext1765000000000,
         ManagedJobsSqliteOperations1765000000000,

@@ -20,6 +20,7 @@ import { validatePayload } from './payload-validator.js';
 import { retryUntilOf } from '../discovery/job-options.js';
 import { insertedJob } from '../store/row-mapper.js';
 import { JobWaiter } from '../operator/job-waiter.js';
+import { hasQueueControl, jobKeys } from '../queue-control/queue-control.js';
 import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
@@ -82,10 +83,15 @@ export class JobRunnerService {
     if (options.availableAt !== undefined && !(options.availableAt instanceof Date && !isNaN(options.availableAt.getTime()))) {
       throw new ManagedJobsError(`availableAt must be a valid Date.`);
     }
+    const queue = options.queue ?? registered.queue ?? this.options.queue.name;
+    const keys =
+      options.uniqueKey === undefined && !hasQueueControl(registered.control)
+        ? undefined
+        : jobKeys(registered.name, registered.control, payload, { ownerUserId: owner.ownerUserId, ownerTenantId: owner.ownerTenantId, queue }, options.uniqueKey);
     const row: NewJob = {
       jobId: newJobId(),
       type: registered.name,
-      queue: options.queue ?? registered.queue ?? this.options.queue.name,
+      queue,
       priority: Math.trunc(options.priority ?? registered.priority),
       payload: json,
       ownerUserId: owner.ownerUserId,
@@ -97,6 +103,7 @@ export class JobRunnerService {
       delayMs: options.delayMs ?? 0,
       retryUntil: null,
       stoppable: registered.stoppable,
+      keys,
     };
     if (registered.retryUntil) row.retryUntil = retryUntilOf(registered.name, registered.retryUntil, pendingRecord(row));
     return row;

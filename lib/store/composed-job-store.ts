@@ -3,6 +3,8 @@ import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type {
   ClaimRequest,
+  LimitedClaim,
+  LimitedClaimRequest,
   ClusterLock,
   CompletedRun,
   Completion,
@@ -80,6 +82,10 @@ export class ComposedJobStore implements JobStore {
   }
   claim(claim: ClaimRequest): Promise<ManagedJobEntity[]> {
     return this.queue.claim(claim);
+  }
+
+  claimLimited(claim: LimitedClaimRequest): Promise<LimitedClaim> {
+    return this.queue.claimLimited(claim);
   }
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]> {
     return this.queue.renewLeases(runs, workerId, leaseMs);

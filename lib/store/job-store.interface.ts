@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type { JobStatus } from '../enums/job-status.enum.js';
+import type { JobKeys } from '../queue-control/queue-control.js';
 
 /**
  * The store, narrowed by capability: the queue (`QueueStore`), job files (`FileStore`), pruning
@@ -31,6 +32,8 @@ export interface NewJob {
   stoppable: boolean;
   /** The dispatch's W3C trace context (JSON), when telemetry is on. */
   traceContext?: string | null;
+  /** Unique, concurrency and rate keys (lib/queue-control); absent for a plain job, which keeps the plain insert. */
+  keys?: JobKeys;
 }
 
 /** Identifies one run of a job: writes that name a stale fence change nothing. */
@@ -64,6 +67,25 @@ export interface ClaimRequest {
   limit: number;
   workerId: string;
   leaseMs: number;
+}
+
+/**
+ * A claim of one job type under a concurrency limit and/or a rate limit (lib/queue-control):
+ * keys with due jobs are served in turn (least recently served first), never more than
+ * `concurrency` running per concurrency key, never more than `rate.max` starts per rate key in
+ * any window of `rate.perSeconds`.
+ */
+export interface LimitedClaimRequest extends ClaimRequest {
+  /** Exactly one type. */
+  type: string;
+  concurrency: number | null;
+  rate: { max: number; perSeconds: number } | null;
+}
+
+export interface LimitedClaim {
+  jobs: ManagedJobEntity[];
+  /** When a rate window opens for a key that has due jobs but no start left now; null when none waits on a window. */
+  retryAt: Date | null;
 }
 
 /**
@@ -135,6 +157,8 @@ export interface QueueStore {
   countActiveTriggered(owner: ScopeFilter & { ownerUserId: string }): Promise<number>;
   /** Claim up to `limit` due jobs of one queue, of the given types (those this process can run), for `workerId`. */
   claim(claim: ClaimRequest): Promise<ManagedJobEntity[]>;
+  /** Claim due jobs of one concurrency- or rate-limited type (see `LimitedClaimRequest`), in one transaction. */
+  claimLimited(claim: LimitedClaimRequest): Promise<LimitedClaim>;
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
   /**

@@ -72,6 +72,10 @@ export function toJob(row: Row): ManagedJobEntity {
   job.retryUntil = toDate(row.retry_until);
   job.stoppable = row.stoppable === undefined || Boolean(row.stoppable);
   job.traceContext = row.trace_context ?? null;
+  job.uniqueKey = row.unique_key ?? null;
+  job.uniqueUntil = row.unique_until ?? null;
+  job.concurrencyKey = row.concurrency_key ?? null;
+  job.rateKey = row.rate_key ?? null;
   return job;
 }
 
@@ -110,6 +114,11 @@ export function insertedJob(j: NewJob, row: Row): ManagedJobEntity {
   job.retryUntil = j.retryUntil;
   job.stoppable = j.stoppable;
   job.traceContext = j.traceContext ?? null;
+  const keys = j.keys;
+  job.uniqueKey = keys ? keys.uniqueKey : null;
+  job.uniqueUntil = keys ? keys.uniqueUntil : null;
+  job.concurrencyKey = keys ? keys.concurrencyKey : null;
+  job.rateKey = keys ? keys.rateKey : null;
   return job;
 }
 

@@ -15,10 +15,14 @@
  *   collected into one statement, and timers and I/O get their turn between statements (on SQLite
  *   every query is synchronous; inline, a backlog of quick jobs drained as one unbroken promise
  *   chain and heartbeats, sockets and HTTP waited for it: test/core/event-loop.spec.ts).
+ * - Concurrency- and rate-limited types (`limited`) are never in the plain claim's `types`: slots
+ *   the plain claim leaves free go to `store.claimLimited`, one type at a time. A limited type
+ *   whose claim found nothing rests until a wake or a freed slot; one waiting for a rate window
+ *   rests until a timer set to the moment the claim returned (no polling in between).
  */
 import type { Logger } from '@nestjs/common';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
-import type { ClaimRequest, CompletedRun, Completion, JobStore } from '../store/job-store.interface.js';
+import type { ClaimRequest, CompletedRun, Completion, JobStore, LimitedClaimRequest } from '../store/job-store.interface.js';
 import type { InFlight } from './in-flight.js';
 
 /**
@@ -45,8 +49,10 @@ export interface ClaimLoopDeps {
   inFlight: InFlight;
   workerId: string;
   queues: string[];
-  /** Job types this process can run: a process without a job's provider leaves it to others. */
+  /** Job types this process can run with the plain claim: a process without a job's provider leaves it to others. */
   types: string[];
+  /** Job types this process can run under a concurrency or rate limit (claimed by `store.claimLimited`). */
+  limited?: LimitedType[];
   concurrency: number;
   leaseMs: number;
   /** Slots taken by runs now. */
@@ -54,6 +60,16 @@ export interface ClaimLoopDeps {
   /** Claimed jobs, to run (or, when the loop stopped meanwhile, to hand back); awaited by the shutdown. */
   onClaimed: (jobs: ManagedJobEntity[], stopped: boolean) => void | Promise<void>;
 }
+
+/** A job type under a concurrency limit and/or a rate limit. */
+export interface LimitedType {
+  type: string;
+  concurrency: number | null;
+  rate: { max: number; perSeconds: number } | null;
+}
+
+/** Margin added to a rate window's opening (the database clock and ours may differ by a little). */
+const RATE_TIMER_MARGIN_MS = 5;
 
 export class ClaimLoop {
   private mode: ClaimMode = 'stopped';
@@ -68,8 +84,14 @@ export class ClaimLoop {
   private pumpScheduled = false;
   /** Runs this loop may still claim: Infinity, except for the CLI's `work --once` / `--max-jobs`. */
   private budget = Infinity;
+  private readonly limited: Array<LimitedType & { queue: string; resting: boolean }>;
+  private rateTimer: NodeJS.Timeout | null = null;
+  private rateTimerAt = Infinity;
+  /** Limited claims in flight: one that finds nothing while another runs may only have found its keys locked by it. */
+  private limitedFlights = 0;
 
   constructor(private readonly deps: ClaimLoopDeps) {
+    this.limited = deps.queues.flatMap((queue) => (deps.limited ?? []).map((l) => ({ ...l, queue, resting: false })));
     // Synchronous statements (SQLite): a second one in flight would only wait for the first.
     this.maxFlights = deps.store.capabilities.overlappingStatements ? 3 : 1;
     this.share = Math.ceil(deps.concurrency / Math.min(2, this.maxFlights));
@@ -88,6 +110,8 @@ export class ClaimLoop {
   /** Stop claiming (shutdown). Completions keep going out until the worker drained. */
   stop(): void {
     this.mode = 'stopped';
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.rateTimer = null;
   }
 
   /** Look for work now. `fresh`: new jobs may have arrived (not just a slot freeing up). */
@@ -95,6 +119,7 @@ export class ClaimLoop {
     if (this.mode === 'stopped') return;
     if (fresh) {
       this.wakes++;
+      for (const l of this.limited) l.resting = false;
       if (this.mode === 'drained' || this.mode === 'probing') this.mode = 'woken';
     }
     this.pump();
@@ -102,6 +127,11 @@ export class ClaimLoop {
 
   /** A slot was freed: refill it on the next turn if jobs may be waiting. */
   slotFreed(): void {
+    if (this.limited.length && this.mode !== 'stopped') {
+      // A limited run may have ended: its key has room again, here or in no other process.
+      for (const l of this.limited) l.resting = false;
+      if (this.mode === 'drained') this.mode = 'woken';
+    }
     if (this.mode !== 'drained' && this.mode !== 'stopped') this.schedulePump();
   }
 
@@ -161,18 +191,60 @@ export class ClaimLoop {
     else if (this.mode === 'backlogged') this.mode = 'woken';
   }
 
+  /** Claim up to `n` jobs of the limited types that are not resting; a claim error propagates (jobs claimed before it are kept by the caller). */
+  private async claimLimited(n: number): Promise<ManagedJobEntity[]> {
+    const { store, workerId, leaseMs } = this.deps;
+    let claimed: ManagedJobEntity[] = [];
+    for (const l of this.limited) {
+      if (claimed.length >= n || this.mode === 'stopped') break;
+      if (l.resting) continue;
+      const request: LimitedClaimRequest = {
+        queue: l.queue,
+        types: [l.type],
+        type: l.type,
+        limit: n - claimed.length,
+        workerId,
+        leaseMs,
+        concurrency: l.concurrency,
+        rate: l.rate,
+      };
+      const alone = this.limitedFlights === 0;
+      this.limitedFlights++;
+      const { jobs, retryAt } = await store.claimLimited(request).finally(() => this.limitedFlights--);
+      if (!jobs.length && alone && this.limitedFlights === 0) l.resting = true;
+      if (retryAt) this.wakeAt(retryAt.getTime());
+      claimed = claimed.concat(jobs);
+    }
+    return claimed;
+  }
+
+  /** Wake (fresh) when a rate window opens: one timer, for the earliest moment asked. */
+  private wakeAt(at: number): void {
+    if (this.mode === 'stopped' || at >= this.rateTimerAt) return;
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.rateTimerAt = at;
+    this.rateTimer = setTimeout(() => {
+      this.rateTimer = null;
+      this.rateTimerAt = Infinity;
+      this.wake(true);
+    }, Math.max(0, at - Date.now()) + RATE_TIMER_MARGIN_MS);
+    this.rateTimer.unref();
+  }
+
   /** One statement (plus one per further queue when the first leaves slots free). Resolves with the claimed jobs, or null if the claim failed. */
   private async fly(batch: QueuedCompletion[], limit: number): Promise<ManagedJobEntity[] | null> {
     const { store, queues, types, workerId, leaseMs } = this.deps;
     const [first, ...others] = queues;
     const claimOf = (queue: string, n: number): ClaimRequest => ({ queue, types, limit: n, workerId, leaseMs });
     let claimed: ManagedJobEntity[] = [];
+    // With only limited types here, the plain claim has nothing to look for.
+    const plain = types.length ? limit : 0;
     try {
       if (batch.length) {
         const completions = batch.map((b) => b.completion);
         let completed: CompletedRun[];
         try {
-          if (limit) ({ completed, claimed } = await store.completeAndClaim(completions, claimOf(first, limit)));
+          if (plain) ({ completed, claimed } = await store.completeAndClaim(completions, claimOf(first, plain)));
           else completed = await store.complete(completions, workerId);
         } catch (error) {
           for (const b of batch) b.reject(error); // their runs retry them (persist)
@@ -180,13 +252,14 @@ export class ClaimLoop {
         }
         const byId = new Map(completed.map((c) => [c.jobId, c]));
         for (const b of batch) b.resolve(byId.get(b.completion.jobId) ?? null);
-      } else if (limit) {
-        claimed = await store.claim(claimOf(first, limit));
+      } else if (plain) {
+        claimed = await store.claim(claimOf(first, plain));
       }
       for (const queue of others) {
-        if (!limit || claimed.length >= limit || this.mode === 'stopped') break;
-        claimed = claimed.concat(await store.claim(claimOf(queue, limit - claimed.length)));
+        if (!plain || claimed.length >= plain || this.mode === 'stopped') break;
+        claimed = claimed.concat(await store.claim(claimOf(queue, plain - claimed.length)));
       }
+      if (this.limited.length && claimed.length < limit && this.mode !== 'stopped') claimed = claimed.concat(await this.claimLimited(limit - claimed.length));
       return claimed;
     } catch (error) {
       if (!limit) return []; // the completions were rejected above and are retried by their runs

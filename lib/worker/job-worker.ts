@@ -24,6 +24,7 @@ import { JobRegistry } from '../discovery/job-registry.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import type { JobStore, RunRef } from '../store/job-store.interface.js';
 import type { StorageDriver } from '../storage/storage-driver.interface.js';
+import { isLimited } from '../queue-control/queue-control.js';
 import { ClaimLoop } from './claim-loop.js';
 import { InFlight, persist } from './in-flight.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -120,7 +121,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       inFlight: this.inFlight,
       workerId: worker.id,
       queues: worker.queues,
-      types,
+      types: this.registry.all().filter((j) => !isLimited(j.control)).map((j) => j.name),
+      limited: this.registry
+        .all()
+        .filter((j) => isLimited(j.control))
+        .map((j) => ({ type: j.name, concurrency: j.control.concurrency?.limit ?? null, rate: j.control.rateLimit && { max: j.control.rateLimit.max, perSeconds: j.control.rateLimit.perSeconds } })),
       concurrency: worker.concurrency,
       leaseMs: worker.leaseMs,
       busySlots: () => executor.size,

@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
+import { defineQueueJobs } from '../queue/queue-worker-jobs.mjs';
 
 /** One protocol line on stdout (a single write below PIPE_BUF, so lines never interleave). */
 export function report(message) {
@@ -108,7 +109,9 @@ export async function defineTestJobs(lib, config) {
   OnEvent('managed-job.*')(EventsTap.prototype, 'on', Object.getOwnPropertyDescriptor(EventsTap.prototype, 'on'));
   Injectable()(EventsTap);
 
-  return { providers: [WorkJob, UnsafeWorkJob, CpuJob, EventsTap], close: () => effects.close() };
+  // Unique, concurrency and rate-limited jobs (test/queue/processes.spec.ts).
+  const queueJobs = defineQueueJobs(lib, report);
+  return { providers: [WorkJob, UnsafeWorkJob, CpuJob, EventsTap, ...queueJobs], close: () => effects.close() };
 }
 
 /** The side table writer. Retries through a database restart or a busy SQLite file. */

@@ -30,9 +30,29 @@ class BenchNoopJob {
 Injectable()(BenchNoopJob);
 ManagedJob({ name: 'bench-noop' })(BenchNoopJob);
 
-/** @param {{ db: 'sqlite'|'postgres'|'mariadb', env: any, worker?: { concurrency: number, handler: Function } }} o */
+/**
+ * Queue-control variants of the same no-op job (`o.job`): `unique` (a key per payload: every
+ * dispatch inserts, through the unique path), `keys100` (concurrency 1 per key, 100 keys),
+ * `rate` (`rateLimit: { max: o.rateMax, perSeconds: 1 }`, one key).
+ */
+const variants = {
+  unique: { name: 'bench-unique', unique: { key: (p) => `u${p.i ?? p.warm ?? p.t}` } },
+  keys100: { name: 'bench-keys100', concurrency: { limit: 1, key: (p) => `k${(p.i ?? 0) % 100}` } },
+  rate: { name: 'bench-rate', rateLimit: { max: Number(process.env.NMJ_BENCH_RATE_MAX ?? 200), perSeconds: 1 } },
+};
+const variantClasses = Object.fromEntries(
+  Object.entries(variants).map(([id, options]) => {
+    const cls = { [id]: class extends BenchNoopJob {} }[id];
+    Injectable()(cls);
+    ManagedJob(options)(cls);
+    return [id, cls];
+  }),
+);
+
+/** @param {{ db: 'sqlite'|'postgres'|'mariadb', env: any, worker?: { concurrency: number, handler: Function }, job?: 'unique'|'keys100'|'rate' }} o */
 export async function open(o) {
   if (o.worker) current = o.worker.handler;
+  const Job = o.job ? variantClasses[o.job] : BenchNoopJob;
   const typeorm =
     o.db === 'sqlite'
       ? { type: 'better-sqlite3', database: o.env.sqliteFile, driver: BetterSqlite3 }
@@ -50,14 +70,14 @@ export async function open(o) {
         storage: { root: path.join(o.env.tmp, 'storage') },
       }),
     ],
-    providers: [BenchNoopJob],
+    providers: [BenchNoopJob, ...Object.values(variantClasses)],
   })(BenchAppModule);
   const app = await NestFactory.createApplicationContext(BenchAppModule, { logger: ['error', 'warn'] });
   const jobs = app.get(JobRunnerService);
   const ds = app.get(getDataSourceToken());
   return {
-    enqueue: (data) => jobs.dispatch(BenchNoopJob, data),
-    enqueueBulk: (datas) => jobs.dispatchMany(BenchNoopJob, datas.map((payload) => ({ payload }))),
+    enqueue: (data) => jobs.dispatch(Job, data),
+    enqueueBulk: (datas) => jobs.dispatchMany(Job, datas.map((payload) => ({ payload }))),
     async countDone() {
       const [row] = await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed'`);
       return Number(row.n);

@@ -2,6 +2,8 @@ import type { EntityManager } from 'typeorm';
 import type { ManagedJobEntity } from '../../entities/managed-job.entity.js';
 import type {
   ClaimRequest,
+  LimitedClaim,
+  LimitedClaimRequest,
   CompletedRun,
   Completion,
   Failure,
@@ -34,6 +36,17 @@ import {
   stoppedAttempt,
 } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
+import * as qc from './queue-control.sql.js';
+import { roundRobin, runLimitedClaim, type PickedJob } from '../limited-claim.js';
+import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
+
+/** Whether a holder row (`JOB_COLUMNS`) still holds its unique key (see lib/queue-control/unique-predicate.ts). */
+function holdsKey(row: any): boolean {
+  if (!row?.job_id) return false;
+  const untilFinished = row.unique_until === 'finished';
+  if (row.status === 'pending' || row.status === 'waiting') return untilFinished || row.started_at === null;
+  return row.status === 'running' && untilFinished;
+}
 
 /** ER_DUP_ENTRY: a step recorded by a concurrent save. */
 const DUPLICATE_KEY = 1062;
@@ -51,11 +64,89 @@ export class MysqlQueueStore implements QueueStore {
 
   async insert(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
     if (!jobs.length) return [];
+    if (jobs.some((j) => j.keys)) {
+      if (manager) return this.insertKeyed({ query: (q) => this.db.queryWith(manager, q), run: async (q) => this.db.queryWith(manager, q) as any }, jobs);
+      return this.db.transaction((tx) => this.insertKeyed(tx, jobs), true);
+    }
     const [{ db_now: now }] = await this.db.query(dbNow());
     const q = insertJobs(jobs, now);
     if (manager) await this.db.queryWith(manager, q);
     else await this.db.run(q);
     return jobs.map((j) => insertedJob(j, { created_at: now, available_at: availableAt(j, now) }));
+  }
+
+  /**
+   * Jobs with keys, in one transaction (ours or the caller's). A unique job first takes its
+   * key's hold row (created, or locked until commit: concurrent dispatches of one key queue up
+   * here), then reads the holder at its latest version: while it holds the key, nothing is
+   * written and its record is returned; otherwise the hold moves to the new job.
+   */
+  private async insertKeyed(tx: MysqlTransaction, jobs: NewJob[]): Promise<ManagedJobEntity[]> {
+    const [{ db_now: now }] = await tx.query(dbNow());
+    const saved: ManagedJobEntity[] = [];
+    for (const j of jobs) {
+      const k = j.keys!;
+      if (k.uniqueKey !== null) {
+        await tx.query(qc.takeHold(j.type, k.uniqueKey, j.jobId));
+        const [{ job_id: holderId }] = await tx.query(qc.holdOf(j.type, k.uniqueKey));
+        if (holderId !== j.jobId) {
+          const [holder] = await tx.query(qc.lockedJob(holderId));
+          if (holdsKey(holder)) {
+            saved.push(toJob(holder));
+            continue;
+          }
+          await tx.query(qc.moveHold(j.type, k.uniqueKey, j.jobId));
+        }
+      }
+      const groupKey = k.concurrencyKey ?? k.rateKey;
+      if (groupKey !== null) await tx.query(qc.ensureKey(j.type, groupKey));
+      if (k.rateKey !== null && !(await tx.query(qc.hasTokens(j.type, k.rateKey, k.rateSlots))).length) {
+        await tx.query(qc.ensureTokens(j.type, k.rateKey, k.rateSlots));
+      }
+      await tx.query(qc.insertKeyedJob(j, now));
+      saved.push(insertedJob(j, { created_at: now, available_at: availableAt(j, now) }));
+    }
+    return saved;
+  }
+
+  async claimLimited(c: LimitedClaimRequest): Promise<LimitedClaim> {
+    const { rows, retryAt } = await this.db.transaction(
+      (tx) => {
+        let now: string | null = null;
+        const clock = async () => (now ??= (await tx.query(dbNow()))[0].db_now as string);
+        return runLimitedClaim(c, async (step) => {
+          switch (step.op) {
+            case 'lockKeys':
+              return (await tx.query(qc.lockKeys(c, step.column, step.count))).map((r) => r.key_name);
+            case 'pick': {
+              const picks: Array<PickedJob & { priority: number }> = [];
+              for (const key of step.keys) {
+                const load = Number((await tx.query(qc.keyLoad(c, key)))[0].n);
+                const room = c.concurrency ? c.concurrency - load : load;
+                if (room > 0) picks.push(...(await tx.query(qc.pickJobs(c, step.column, key, Math.min(room, c.limit)))));
+              }
+              return roundRobin(picks, step.keys).slice(0, c.limit);
+            }
+            case 'takeTokens': {
+              const at = await clock();
+              const slots = (await tx.query(qc.freeTokens(c, step.rateKey, step.count, at))).map((r) => Number(r.slot));
+              if (slots.length) await tx.run(qc.useTokens(c, step.rateKey, slots, plusMsText(at, c.rate!.perSeconds * 1000)));
+              return slots.length;
+            }
+            case 'nextToken':
+              return (await tx.query(qc.nextToken(c, step.rateKeys)))[0]?.at ?? null;
+            case 'claim': {
+              await tx.run(qc.markServed(c, step.keys));
+              const at = await clock();
+              await tx.run(markClaimed(step.jobIds, c.workerId, at, plusMsText(at, c.leaseMs)));
+              return tx.query(qc.selectJobs(step.jobIds));
+            }
+          }
+        });
+      },
+      true,
+    );
+    return { jobs: rows.map(toJob).sort(byPriorityThenAge), retryAt: toDate(retryAt) };
   }
 
   async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
@@ -218,6 +309,15 @@ export class MysqlQueueStore implements QueueStore {
 
   async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
     const row = await this.db.transaction(async (tx) => {
+      const [job] = await tx.query(findJob(jobId, scope));
+      if (job?.unique_key && (job.status === 'failed' || job.status === 'stopped')) {
+        // A retried unique job takes its key back, unless another job holds it now.
+        await tx.query(qc.takeHold(job.type, job.unique_key, jobId));
+        const [{ job_id: holderId }] = await tx.query(qc.holdOf(job.type, job.unique_key));
+        const [holder] = holderId === jobId ? [] : await tx.query(qc.lockedJob(holderId));
+        if (holdsKey(holder)) throw new UniqueKeyHeldError(jobId, job.status, holderId);
+        await tx.query(qc.moveHold(job.type, job.unique_key, jobId));
+      }
       if (!(await tx.run(retryJob(jobId, tries, retryUntil ?? null, scope)))) return undefined;
       await tx.run(bumpWakeups());
       return (await tx.query(selectJob(jobId)))[0];

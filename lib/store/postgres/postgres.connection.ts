@@ -65,6 +65,23 @@ export class PostgresConnection {
     }
   }
 
+  /** Run `fn`'s statements in one transaction on one pooled connection (prepared, as `query`). */
+  async transaction<T>(fn: (query: (q: Sql) => Promise<any[]>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const value = await fn(async (q) => (await client.query({ name: this.statementName(q.text), text: q.text, values: q.values, types: this.types })).rows);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   /** How many rows a write changed (sent unnamed, with no row parsing). */
   async rowCount(q: Sql): Promise<number> {
     return (await this.pool.query(q.text, q.values)).rowCount ?? 0;

@@ -4,6 +4,8 @@ import type { ManagedJobEntity } from '../../entities/managed-job.entity.js';
 import { JobStatus } from '../../enums/job-status.enum.js';
 import type {
   ClaimRequest,
+  LimitedClaim,
+  LimitedClaimRequest,
   CompletedRun,
   Completion,
   Failure,
@@ -22,16 +24,72 @@ import { claimJobs, renewLeases } from './claim.sql.js';
 import { disableStop, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stopJob } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
+import { claimPicked, insertKeyedJobs, lockKeys, nextToken, pickJobs, takeTokens, uniqueHolders } from './queue-control.sql.js';
+import { runLimitedClaim } from '../limited-claim.js';
+import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
+
+/** unique_violation */
+const UNIQUE_VIOLATION = '23505';
+/** A unique job whose holder finished between our insert and our read is inserted again, at most this often. */
+const UNIQUE_ATTEMPTS = 5;
 
 /** The queue on PostgreSQL: one statement per method; those that queue work NOTIFY the workers in it. */
 export class PostgresQueueStore implements QueueStore {
   constructor(private readonly db: PostgresConnection) {}
 
   async insert(jobs: NewJob[], manager?: EntityManager, wakeOrigin = ''): Promise<ManagedJobEntity[]> {
+    if (jobs.some((j) => j.keys)) return this.insertKeyed(jobs, manager, wakeOrigin);
     const q = insertJobs(jobs, NOTIFY_CHANNEL, encodeDispatched(new Set(jobs.map((j) => j.queue)), wakeOrigin));
     const rows = manager ? await this.db.queryWith(manager, q) : await this.db.query(q);
     const byId = new Map(rows.map((row) => [row.job_id, row]));
     return jobs.map((j) => insertedJob(j, byId.get(j.jobId)));
+  }
+
+  /**
+   * Jobs with keys: one statement; a unique job whose key is held is not written, and its record
+   * is the holder's. A holder that finished before we read it leaves the key free: insert again.
+   */
+  private async insertKeyed(jobs: NewJob[], manager: EntityManager | undefined, wakeOrigin: string): Promise<ManagedJobEntity[]> {
+    const run = (q: { text: string; values: unknown[] }) => (manager ? this.db.queryWith(manager, q) : this.db.query(q));
+    const saved = new Map<string, ManagedJobEntity>();
+    let todo = jobs;
+    for (let attempt = 0; todo.length && attempt < UNIQUE_ATTEMPTS; attempt++) {
+      const rows = await run(insertKeyedJobs(todo, NOTIFY_CHANNEL, encodeDispatched(new Set(todo.map((j) => j.queue)), wakeOrigin)));
+      const byId = new Map(rows.map((row) => [row.job_id, row]));
+      const skipped = todo.filter((j) => !byId.has(j.jobId));
+      for (const j of todo) if (byId.has(j.jobId)) saved.set(j.jobId, insertedJob(j, byId.get(j.jobId)));
+      if (!skipped.length) break;
+      const holders = (await run(uniqueHolders(skipped.map((j) => ({ type: j.type, key: j.keys!.uniqueKey! }))))).map(toJob);
+      const holderOf = (j: NewJob) => holders.find((h) => h.type === j.type && h.uniqueKey === j.keys!.uniqueKey);
+      // Two jobs of one batch with one key: the first is the holder of the second.
+      const batchHolder = (j: NewJob) => jobs.find((o) => o !== j && saved.has(o.jobId) && o.type === j.type && o.keys?.uniqueKey === j.keys!.uniqueKey);
+      for (const j of skipped) {
+        const holder = holderOf(j) ?? (batchHolder(j) && saved.get(batchHolder(j)!.jobId));
+        if (holder) saved.set(j.jobId, holder);
+      }
+      todo = skipped.filter((j) => !saved.has(j.jobId));
+    }
+    return jobs.map((j) => saved.get(j.jobId)!).filter(Boolean);
+  }
+
+  async claimLimited(c: LimitedClaimRequest): Promise<LimitedClaim> {
+    const { rows, retryAt } = await this.db.transaction((query) =>
+      runLimitedClaim(c, async (step) => {
+        switch (step.op) {
+          case 'lockKeys':
+            return (await query(lockKeys(c, step.column, step.count))).map((r) => r.key_name);
+          case 'pick':
+            return query(pickJobs(c, step.column, step.keys));
+          case 'takeTokens':
+            return (await query(takeTokens(c, step.rateKey, step.count))).length;
+          case 'nextToken':
+            return (await query(nextToken(c, step.rateKeys)))[0]?.at ?? null;
+          case 'claim':
+            return query(claimPicked(c, step.jobIds, step.keys));
+        }
+      }),
+    );
+    return { jobs: rows.map(toJob), retryAt: toDate(retryAt) };
   }
 
   async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
@@ -126,8 +184,16 @@ export class PostgresQueueStore implements QueueStore {
   }
 
   async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
-    const [row] = await this.db.query(retryJob(jobId, tries, retryUntil ?? null, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
-    return row ? toJob(row) : null;
+    try {
+      const [row] = await this.db.query(retryJob(jobId, tries, retryUntil ?? null, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
+      return row ? toJob(row) : null;
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      // Another job holds its unique key: nothing changed.
+      const job = await this.find(jobId, scope);
+      const [holder] = job?.uniqueKey ? await this.db.query(uniqueHolders([{ type: job.type, key: job.uniqueKey }])) : [];
+      throw new UniqueKeyHeldError(jobId, job?.status ?? 'unknown', holder?.job_id ?? null);
+    }
   }
 
   async reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {

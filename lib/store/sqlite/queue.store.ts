@@ -2,6 +2,8 @@ import type { EntityManager } from 'typeorm';
 import type { ManagedJobEntity } from '../../entities/managed-job.entity.js';
 import type {
   ClaimRequest,
+  LimitedClaim,
+  LimitedClaimRequest,
   CompletedRun,
   Completion,
   Failure,
@@ -32,6 +34,9 @@ import {
   stoppedAttempt,
 } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
+import { claimPicked, ensureKey, ensureTokens, insertKeyedJob, keyLoad, lockKeys, markServed, nextToken, pickJobs, takeTokens, uniqueHolder } from './queue-control.sql.js';
+import { roundRobin, runLimitedClaimSync, type PickedJob } from '../limited-claim.js';
+import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
 /**
  * The queue on SQLite: each write is one short immediate transaction on the store's connection.
@@ -41,6 +46,7 @@ export class SqliteQueueStore implements QueueStore {
   constructor(private readonly db: SqliteConnection) {}
 
   async insert(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
+    if (jobs.some((j) => j.keys)) return this.insertKeyed(jobs, manager);
     if (manager) {
       const rows: ManagedJobEntity[] = [];
       for (const j of jobs) {
@@ -50,6 +56,71 @@ export class SqliteQueueStore implements QueueStore {
       return rows;
     }
     return this.db.write(() => jobs.map((j) => insertedJob(j, this.db.get(insertJob(j)))));
+  }
+
+  /**
+   * Jobs with keys, one at a time: a unique job whose key is held is not written, and its record
+   * is the holder's (read in the same transaction: the holder cannot finish in between).
+   */
+  private async insertKeyed(jobs: NewJob[], manager?: EntityManager): Promise<ManagedJobEntity[]> {
+    const one = (j: NewJob): ManagedJobEntity => {
+      const k = j.keys!;
+      const groupKey = k.concurrencyKey ?? k.rateKey;
+      if (groupKey !== null) this.db.run(ensureKey(j.type, groupKey));
+      if (k.rateKey !== null) this.db.run(ensureTokens(j.type, k.rateKey, k.rateSlots));
+      const row = this.db.get(insertKeyedJob(j));
+      return row ? insertedJob(j, row) : toJob(this.db.get(uniqueHolder(j.type, k.uniqueKey!)));
+    };
+    if (manager) {
+      const saved: ManagedJobEntity[] = [];
+      for (const j of jobs) saved.push(await this.insertKeyedWith(manager, j)); // the caller's transaction, one statement at a time
+      return saved;
+    }
+    return this.db.write(() => jobs.map(one));
+  }
+
+  private async insertKeyedWith(manager: EntityManager, j: NewJob): Promise<ManagedJobEntity> {
+    const k = j.keys!;
+    const run = async (q: { text: string; values: unknown[] }): Promise<any[]> => {
+      const r = await manager.query(q.text, q.values);
+      return Array.isArray(r) ? r : [];
+    };
+    const groupKey = k.concurrencyKey ?? k.rateKey;
+    if (groupKey !== null) await run(ensureKey(j.type, groupKey));
+    if (k.rateKey !== null) await run(ensureTokens(j.type, k.rateKey, k.rateSlots));
+    const [row] = await run(insertKeyedJob(j));
+    if (row) return insertedJob(j, row);
+    return toJob((await run(uniqueHolder(j.type, k.uniqueKey!)))[0]);
+  }
+
+  async claimLimited(c: LimitedClaimRequest): Promise<LimitedClaim> {
+    const { rows, retryAt } = await this.db.write(() => {
+      const nowMs = Date.now();
+      const now = utcText(new Date(nowMs));
+      return runLimitedClaimSync(c, (step) => {
+        switch (step.op) {
+          case 'lockKeys':
+            return this.db.all(lockKeys(c, step.column, step.count, now)).map((r) => r.key_name);
+          case 'pick': {
+            const picks: Array<PickedJob & { priority: number }> = [];
+            for (const key of step.keys) {
+              const load = Number(this.db.get(keyLoad(c, key, now)).n);
+              const room = c.concurrency ? c.concurrency - load : load;
+              if (room > 0) picks.push(...this.db.all(pickJobs(c, step.column, key, Math.min(room, c.limit), now)));
+            }
+              return roundRobin(picks, step.keys).slice(0, c.limit);
+          }
+          case 'takeTokens':
+            return this.db.run(takeTokens(c, step.rateKey, step.count, nowMs));
+          case 'nextToken':
+            return this.db.get(nextToken(c, step.rateKeys))?.at ?? null;
+          case 'claim':
+            this.db.run(markServed(c, step.keys, now));
+            return this.db.all(claimPicked(c, step.jobIds, nowMs));
+        }
+      });
+    });
+    return { jobs: rows.map(toJob).sort(byPriorityThenAge), retryAt: toDate(retryAt) };
   }
 
   async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
@@ -171,8 +242,16 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
-    const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, retryUntil ?? null, scope)));
-    return row ? toJob(row) : null;
+    try {
+      const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, retryUntil ?? null, scope)));
+      return row ? toJob(row) : null;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      // Another job holds its unique key: nothing changed.
+      const job = await this.find(jobId, scope);
+      const holder = job?.uniqueKey ? this.db.get(uniqueHolder(job.type, job.uniqueKey)) : undefined;
+      throw new UniqueKeyHeldError(jobId, job?.status ?? 'unknown', holder?.job_id ?? null);
+    }
   }
 
   async reap(maxLostRuns: number, lostReason: string): Promise<ReapResult> {
