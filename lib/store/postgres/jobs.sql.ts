@@ -91,25 +91,39 @@ function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string)
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
     values: [
-      jobs.map((j) => j.jobId),
-      jobs.map((j) => j.type),
-      jobs.map((j) => j.queue),
-      jobs.map((j) => j.priority),
-      jobs.map((j) => j.payload),
-      jobs.map((j) => j.ownerUserId),
-      jobs.map((j) => j.ownerTenantId),
-      jobs.map((j) => j.triggeredByUserId),
-      jobs.map((j) => j.maxAttempts),
-      jobs.map((j) => j.idempotent),
-      jobs.map((j) => (j.availableAt ? utcText(j.availableAt) : null)),
-      jobs.map((j) => j.delayMs),
+      ...jobColumnArrays(jobs),
       channel,
       notifyPayload,
-      jobs.map((j) => (j.retryUntil ? utcText(j.retryUntil) : null)),
-      jobs.map((j) => j.stoppable),
-      jobs.map((j) => j.traceContext ?? null),
+      ...runControlArrays(jobs),
     ],
   };
+}
+
+/**
+ * The per-job parameters of a multi-row insert, `$1`–`$12` in this order (ids to `delay_ms`): one
+ * list for every insert that unnests jobs (plain and keyed), so a new column cannot be forgotten
+ * in one of them.
+ */
+export function jobColumnArrays(jobs: NewJob[]): unknown[][] {
+  return [
+    jobs.map((j) => j.jobId),
+    jobs.map((j) => j.type),
+    jobs.map((j) => j.queue),
+    jobs.map((j) => j.priority),
+    jobs.map((j) => j.payload),
+    jobs.map((j) => j.ownerUserId),
+    jobs.map((j) => j.ownerTenantId),
+    jobs.map((j) => j.triggeredByUserId),
+    jobs.map((j) => j.maxAttempts),
+    jobs.map((j) => j.idempotent),
+    jobs.map((j) => (j.availableAt ? utcText(j.availableAt) : null)),
+    jobs.map((j) => j.delayMs),
+  ];
+}
+
+/** The run-control and telemetry columns of a multi-row insert: `retry_until`, `stoppable`, `trace_context`. */
+export function runControlArrays(jobs: NewJob[]): unknown[][] {
+  return [jobs.map((j) => (j.retryUntil ? utcText(j.retryUntil) : null)), jobs.map((j) => j.stoppable), jobs.map((j) => j.traceContext ?? null)];
 }
 
 /** `ctx.disableStop()`: marks the run (fenced), so that `stop()` refuses the job while it runs. */

@@ -6,8 +6,8 @@
 import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
 import type { KeyColumn } from '../limited-claim.js';
 import { HOLDS_UNIQUE_KEY } from '../../queue-control/unique-predicate.js';
-import { utcText } from '../row-mapper.js';
 import { NOW, plusMs, type Sql } from './common.sql.js';
+import { jobColumnArrays, runControlArrays } from './jobs.sql.js';
 
 /** As `insertJobs`, with the keys: a job whose unique key is held is skipped (`ON CONFLICT … DO NOTHING`, no error, nothing written). */
 export function insertKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
@@ -41,18 +41,7 @@ export function insertKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: 
     ), wake AS (SELECT pg_notify($18, $19))
     SELECT ins.* FROM ins CROSS JOIN wake`,
     values: [
-      jobs.map((j) => j.jobId),
-      jobs.map((j) => j.type),
-      jobs.map((j) => j.queue),
-      jobs.map((j) => j.priority),
-      jobs.map((j) => j.payload),
-      jobs.map((j) => j.ownerUserId),
-      jobs.map((j) => j.ownerTenantId),
-      jobs.map((j) => j.triggeredByUserId),
-      jobs.map((j) => j.maxAttempts),
-      jobs.map((j) => j.idempotent),
-      jobs.map((j) => (j.availableAt ? utcText(j.availableAt) : null)),
-      jobs.map((j) => j.delayMs),
+      ...jobColumnArrays(jobs),
       jobs.map((j) => j.keys?.uniqueKey ?? null),
       jobs.map((j) => j.keys?.uniqueUntil ?? null),
       jobs.map((j) => j.keys?.concurrencyKey ?? null),
@@ -60,9 +49,7 @@ export function insertKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: 
       jobs.map((j) => j.keys?.rateSlots ?? 0),
       channel,
       notifyPayload,
-      jobs.map((j) => (j.retryUntil ? utcText(j.retryUntil) : null)),
-      jobs.map((j) => j.stoppable),
-      jobs.map((j) => j.traceContext ?? null),
+      ...runControlArrays(jobs),
     ],
   };
 }
