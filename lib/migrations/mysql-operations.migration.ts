@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** MySQL/MariaDB: the operator's tables and the `(status, queue, job_id)` index (see the PostgreSQL migration). */
+/**
+ * MySQL/MariaDB: the operator's tables. No index of its own on `managed_jobs`: there are no partial
+ * indexes here, and the claim index `(status, queue, priority, job_id)` already answers counts by
+ * status and queue from the index alone (a second status index cost every transition a write).
+ */
 export class ManagedJobsMysqlOperations1765000000000 implements MigrationInterface {
   name = 'ManagedJobsMysqlOperations1765000000000';
 
@@ -18,11 +22,9 @@ export class ManagedJobsMysqlOperations1765000000000 implements MigrationInterfa
     await q.query(`CREATE TABLE \`managed_job_logs\` (\`log_id\` ${id} NOT NULL, \`job_id\` ${id} NOT NULL, \`at\` datetime(3) NOT NULL,
       \`level\` varchar(8) NOT NULL, \`message\` text NOT NULL, \`data\` json NULL, INDEX \`idx_managed_job_logs_job\` (\`job_id\`, \`log_id\`),
       PRIMARY KEY (\`log_id\`)) ${table}`);
-    await q.query(`CREATE INDEX \`idx_managed_jobs_status\` ON \`managed_jobs\` (\`status\`, \`queue\`, \`job_id\`)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX \`idx_managed_jobs_status\` ON \`managed_jobs\``);
     await q.query(`DROP TABLE \`managed_job_logs\``);
     await q.query(`DROP TABLE \`managed_job_audit\``);
     await q.query(`DROP TABLE \`managed_job_workers\``);

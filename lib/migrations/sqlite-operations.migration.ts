@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** SQLite: the operator's tables and the `(status, queue, job_id)` index (see the PostgreSQL migration). */
+/** SQLite: the operator's tables and the index over ended jobs (see the PostgreSQL migration). */
 export class ManagedJobsSqliteOperations1765000000000 implements MigrationInterface {
   name = 'ManagedJobsSqliteOperations1765000000000';
 
@@ -15,11 +15,11 @@ export class ManagedJobsSqliteOperations1765000000000 implements MigrationInterf
     await q.query(`CREATE TABLE "managed_job_logs" ("log_id" varchar PRIMARY KEY NOT NULL, "job_id" varchar NOT NULL, "at" datetime(3) NOT NULL,
       "level" varchar(8) NOT NULL, "message" text NOT NULL, "data" jsonb)`);
     await q.query(`CREATE INDEX "idx_managed_job_logs_job" ON "managed_job_logs" ("job_id", "log_id")`);
-    await q.query(`CREATE INDEX "idx_managed_jobs_status" ON "managed_jobs" ("status", "queue", "job_id")`);
+    await q.query(`CREATE INDEX "idx_managed_jobs_ended" ON "managed_jobs" ("status", "queue", "job_id") WHERE "status" IN ('completed', 'failed', 'stopped')`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX "idx_managed_jobs_status"`);
+    await q.query(`DROP INDEX "idx_managed_jobs_ended"`);
     await q.query(`DROP TABLE "managed_job_logs"`);
     await q.query(`DROP TABLE "managed_job_audit"`);
     await q.query(`DROP TABLE "managed_job_workers"`);

@@ -61,7 +61,7 @@ export class ManagedJobsOperatorService {
     private readonly worker: JobWorker,
   ) {}
 
-  /** Counts by queue and status (from the `(status, queue, job_id)` index), paused flags, live workers. */
+  /** Counts by queue and status (each from an index: see `countsByQueue`), paused flags, live workers. */
   async stats(): Promise<OperatorStats> {
     const sql = this.db.sql;
     const [counts, paused, workers] = await Promise.all([

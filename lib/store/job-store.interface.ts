@@ -90,8 +90,8 @@ export interface LimitedClaim {
 
 /**
  * How a lease keeper thread renews leases on a connection of its own (lib/worker/lease-keeper.ts):
- * a worker thread loads `driver`, opens `connection` and runs `statement`, which was built for one
- * marker run that the thread replaces with the runs it holds.
+ * a worker thread loads `driver`, opens `connection` (then runs `setup`) and runs `statement`,
+ * which renews every run the worker owns.
  */
 export interface LeaseRenewalTarget {
   driver: 'pg' | 'better-sqlite3' | 'mysql2';
@@ -99,10 +99,10 @@ export interface LeaseRenewalTarget {
   driverModule: unknown;
   /** pg `ClientConfig`, mysql2 connection options, or the SQLite file (opened in WAL mode with a busy timeout). */
   connection: Record<string, unknown>;
-  /** The renew statement of the marker run; it returns (PostgreSQL) or changes (SQLite) the rows still owned. */
+  /** Statements run once on the thread's connection when it opens. */
+  setup?: string[];
+  /** Renews every run of the worker, by owner (the thread knows no list of runs). */
   statement: { text: string; values: unknown[] };
-  /** One statement renews every run (PostgreSQL arrays), or one statement per run (SQLite in a transaction, MySQL one by one). */
-  batch: boolean;
 }
 
 /** A run whose completion was recorded (runs no longer theirs to complete are left out). */
@@ -162,10 +162,10 @@ export interface QueueStore {
   /** Extend the leases of these runs; returns the ones this worker still owns and that still run. */
   renewLeases(runs: RunRef[], workerId: string, leaseMs: number): Promise<RunRef[]>;
   /**
-   * What a lease keeper thread needs to renew this worker's leases off the event loop, with
-   * `run` as the marker. A store without it has its leases renewed by `renewLeases` on the loop.
+   * What a lease keeper thread needs to renew this worker's leases off the event loop (every run
+   * the worker owns, by owner). A store without it has its leases renewed by `renewLeases` on the loop.
    */
-  leaseRenewal?(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget;
+  leaseRenewal?(workerId: string, leaseMs: number): LeaseRenewalTarget;
   /** Record completed runs of `workerId` (job rows and ledger rows). */
   complete(runs: Completion[], workerId: string): Promise<CompletedRun[]>;
   /**

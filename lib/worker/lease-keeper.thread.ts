@@ -8,35 +8,28 @@
  * and the database driver, by the absolute path the main thread resolved (workerData.driverPath),
  * so the thread uses the application's copy of `pg` / `better-sqlite3` / `mysql2`.
  *
- * Protocol (lease-keeper.ts is the other side). In: `{ hold: [ids, fences], drop: [ids, fences] }`
- * when runs start (with those that ended since the last message), `{ beat: true }` after each of
- * the event loop's own renewals (the thread renews only while beats stop coming: `staleMs`),
- * `{ close: true }` at shutdown (the thread closes its connection and exits). A run no longer owned leaves `held` by itself.
- * Out: `{ lost: [ids, fences] }`, runs whose renewal found the job no longer
- * theirs (stopped, reaped, reassigned); `{ warn: message }` when a renewal failed.
+ * Protocol (lease-keeper.ts is the other side). Shared memory (`workerData.shared`, a
+ * BigInt64Array): `[SHARED_LAST_BEAT]` when the event loop last renewed (epoch ms),
+ * `[SHARED_HELD]` how many runs the process holds. The thread renews (one statement that renews
+ * every run of the worker, by owner) only while runs are held and the loop has not renewed for
+ * `staleMs`. In: `{ close: true }` at shutdown (the thread closes its connection and exits).
+ * Out: `{ warn: message }` when a renewal failed.
  */
+export const SHARED_LAST_BEAT = 0;
+export const SHARED_HELD = 1;
+
 export const LEASE_KEEPER_THREAD = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { driver, driverPath, connection, statement, marker, intervalMs, staleMs, timeoutMs } = workerData;
-/** When the event loop last renewed (its beat), and when this thread last did. */
-let lastBeat = Date.now();
+const { driver, driverPath, connection, setup, statement, shared, intervalMs, staleMs, timeoutMs } = workerData;
+const LAST_BEAT = ${SHARED_LAST_BEAT};
+const HELD = ${SHARED_HELD};
+/** When this thread last renewed. */
 let lastRenewal = 0;
 // Loaded now: a driver that cannot load here fails the thread at once (the keeper then renews on the loop).
 const Driver = require(driverPath);
 
-/** jobId -> fence of the runs this process holds. */
-const held = new Map();
-/** Which statement values are the marker run's job id / fence (arrays of one on PostgreSQL). */
-const slots = statement.values.map((v) => {
-  const scalar = Array.isArray(v) && v.length === 1 ? v[0] : v;
-  return scalar === marker.jobId ? 'id' : scalar === marker.fence ? 'fence' : null;
-});
-const bind = (id, fence) => statement.values.map((v, i) => (slots[i] === 'id' ? id : slots[i] === 'fence' ? fence : v));
-
 let db = null;
-/** SQLite: renews the given runs in one immediate transaction on db. */
-let renewAll = null;
 let renewing = null;
 let closing = false;
 
@@ -50,6 +43,7 @@ async function connectPg() {
   });
   try {
     await client.connect();
+    for (const sql of setup) await client.query(sql);
   } catch (error) {
     client.end().catch(() => undefined);
     throw error;
@@ -62,60 +56,49 @@ async function connectMysql() {
   conn.connection.on('error', () => {
     if (db === conn) db = null;
   });
+  try {
+    for (const sql of setup) await conn.query({ sql, timeout: timeoutMs });
+  } catch (error) {
+    conn.end().catch(() => undefined);
+    throw error;
+  }
   return conn;
 }
 
 function openSqlite() {
+  // This thread may wait on the write lock (busy timeout); the event loop does not.
   const conn = new Driver(connection.file, { timeout: timeoutMs });
   try {
     conn.pragma('journal_mode = WAL');
   } catch {}
-  const renewOne = conn.prepare(statement.text);
-  // This thread may wait on the write lock (busy timeout); the event loop does not.
-  renewAll = conn.transaction((runs) => runs.filter(([id, fence]) => renewOne.run(...bind(id, fence)).changes > 0));
+  for (const sql of setup) conn.exec(sql);
   return conn;
 }
 
-/** Renews every held run in one statement (PostgreSQL) or one transaction (SQLite); returns the owned ones as "id:fence". */
-async function renew(runs) {
+/** Renews every run the worker owns, in one statement. */
+async function renew() {
   if (driver === 'pg') {
     if (!db) db = await connectPg();
-    const result = await db.query({ text: statement.text, values: bind(runs.map((r) => r[0]), runs.map((r) => r[1])) });
-    return new Set(result.rows.map((r) => r.job_id + ':' + Number(r.fence)));
-  }
-  if (driver === 'mysql2') {
+    await db.query({ text: statement.text, values: statement.values });
+  } else if (driver === 'mysql2') {
     if (!db) db = await connectMysql();
-    const owned = new Set();
-    // One statement per run (no arrays in MySQL); rows matched count (FOUND_ROWS), so a renewal
-    // that changes nothing still says the run is ours.
-    for (const [id, fence] of runs) {
-      const [result] = await db.execute({ sql: statement.text, values: bind(id, fence), timeout: timeoutMs });
-      if (result.affectedRows > 0) owned.add(id + ':' + fence);
-    }
-    return owned;
+    await db.execute({ sql: statement.text, values: statement.values, timeout: timeoutMs });
+  } else {
+    if (!db) db = openSqlite();
+    db.prepare(statement.text).run(...statement.values);
   }
-  if (!db) db = openSqlite();
-  return new Set(renewAll.immediate(runs).map(([id, fence]) => id + ':' + fence));
 }
 
 async function tick() {
   const now = Date.now();
-  if (renewing || closing || !held.size || now - lastBeat < staleMs || now - lastRenewal < intervalMs * 0.9) return;
+  if (renewing || closing || Atomics.load(shared, HELD) === 0n) return;
+  if (now - Number(Atomics.load(shared, LAST_BEAT)) < staleMs || now - lastRenewal < intervalMs * 0.9) return;
   lastRenewal = now;
-  const runs = [...held];
-  renewing = renew(runs).then(
-    (owned) => {
-      const lost = runs.filter(([id, fence]) => !owned.has(id + ':' + fence));
-      if (!lost.length) return;
-      for (const [id, fence] of lost) if (held.get(id) === fence) held.delete(id);
-      parentPort.postMessage({ lost: [lost.map((r) => r[0]), lost.map((r) => r[1])] });
-    },
-    (error) => {
-      // A new connection next time (the database may have restarted).
-      disconnect();
-      parentPort.postMessage({ warn: String((error && error.message) || error) });
-    },
-  );
+  renewing = renew().catch((error) => {
+    // A new connection next time (the database may have restarted).
+    disconnect();
+    parentPort.postMessage({ warn: String((error && error.message) || error) });
+  });
   await renewing;
   renewing = null;
 }
@@ -130,22 +113,11 @@ function disconnect() {
 const timer = setInterval(tick, Math.max(10, Math.round(intervalMs / 2)));
 
 parentPort.on('message', async (message) => {
-  if (message.beat) lastBeat = Date.now();
-  if (message.drop) {
-    const [ids, fences] = message.drop;
-    for (let i = 0; i < ids.length; i++) if (held.get(ids[i]) === fences[i]) held.delete(ids[i]);
-  }
-  if (message.hold) {
-    const [ids, fences] = message.hold;
-    for (let i = 0; i < ids.length; i++) held.set(ids[i], fences[i]);
-  }
-  if (message.close) {
-    closing = true;
-    clearInterval(timer);
-    held.clear();
-    await renewing;
-    await disconnect().catch(() => undefined);
-    parentPort.close();
-  }
+  if (!message.close) return;
+  closing = true;
+  clearInterval(timer);
+  await renewing;
+  await disconnect().catch(() => undefined);
+  parentPort.close();
 });
 `;

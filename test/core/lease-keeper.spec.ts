@@ -48,9 +48,10 @@ describe.each(dialects)('the lease keeper on %s', (dialect) => {
     try {
       expect(keeper.threaded).toBe(where === 'thread');
       keeper.hold(claimed);
-      await sleep(300); // the thread took the runs in
+      await sleep(300);
       if (where === 'thread') {
-        // The loop is blocked for 2.5 leases: only the thread can renew (as for a CPU-bound handler).
+        // The loop is blocked for 2.5 leases: only the thread can renew (as for a CPU-bound handler),
+        // and it knows no list of runs: it renews what the worker owns.
         const until = Date.now() + 2.5 * LEASE_MS;
         while (Date.now() < until);
       } else {
@@ -65,7 +66,6 @@ describe.each(dialects)('the lease keeper on %s', (dialect) => {
       expect(lost.filter((r) => r.jobId === kept.jobId)).toEqual([]);
 
       keeper.release(released);
-      keeper.hold([]); // the release reaches the thread with the next message
       const requeued = await waitFor(async () => {
         const { requeued } = await store.reap(3, 'lost');
         return requeued.length ? requeued : null;

@@ -30,7 +30,10 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
       const indexes: string[] = (await ds.query(CATALOG[dialect].indexes)).map((r: any) => r.name);
-      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry', 'idx_managed_job_schedules_due', 'idx_managed_jobs_status', 'idx_managed_job_logs_job']));
+      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_claim', 'idx_managed_jobs_lease', 'idx_managed_jobs_owner', 'idx_managed_job_files_expiry', 'idx_managed_job_schedules_due', 'idx_managed_job_logs_job']));
+      // the operator's index over ended jobs is partial: MySQL/MariaDB has none (its claim index serves the counts)
+      if (dialect !== 'mariadb') expect(indexes).toContain('idx_managed_jobs_ended');
+      expect(indexes).not.toContain('idx_managed_jobs_status');
       // queue control (ManagedJobs*QueueControl1764500000000): MySQL/MariaDB keeps unique keys in a table of holds instead of a partial index
       const queueControl = dialect === 'mariadb' ? ['idx_managed_jobs_ckey', 'idx_managed_jobs_rkey'] : ['idx_managed_jobs_unique', 'idx_managed_jobs_ckey', 'idx_managed_jobs_ckey_running', 'idx_managed_jobs_rkey'];
       expect(indexes).toEqual(expect.arrayContaining(queueControl));

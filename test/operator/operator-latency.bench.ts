@@ -25,20 +25,25 @@ const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as
 const STATUS_CASE = (i: string) => `CASE WHEN ${i} % 100 < 90 THEN 'completed' WHEN ${i} % 100 < 95 THEN 'failed'
   WHEN ${i} % 100 < 97 THEN 'pending' WHEN ${i} % 100 < 98 THEN 'running' ELSE 'stopped' END`;
 
+/** Running rows hold a lease, as every claimed job does. */
+const LEASED = (i: string, until: string) => `CASE WHEN ${i} % 100 >= 97 AND ${i} % 100 < 98 THEN ${until} END`;
+
 const FILL: Record<Dialect, (n: number) => string> = {
-  postgres: (n) => `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts)
+  postgres: (n) => `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts, lease_expires_at)
     SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'type-' || (i % 7), 'q' || (i % 5), ${STATUS_CASE('i')}, 0, '{}'::jsonb,
-      now() - make_interval(secs => ${n} - i), now() - make_interval(secs => ${n} - i), now(), now() - make_interval(secs => ${n} - i), 1, 1
+      now() - make_interval(secs => ${n} - i), now() - make_interval(secs => ${n} - i), now(), now() - make_interval(secs => ${n} - i), 1, 1, ${LEASED('i', "now() + interval '1 hour'")}
     FROM generate_series(1, ${n}) AS s(i)`,
   sqlite: (n) => `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})
-    INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts)
+    INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts, lease_expires_at)
     SELECT printf('01900000-0000-7000-8000-%012x', i), 'type-' || (i % 7), 'q' || (i % 5), ${STATUS_CASE('i')}, 0, '{}',
       strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)), strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)),
-      strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)), 1, 1 FROM s`,
-  mariadb: (n) => `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts)
+      strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%d seconds', ${n} - i)), 1, 1,
+      ${LEASED('i', "strftime('%Y-%m-%d %H:%M:%f', 'now', '+1 hour')")} FROM s`,
+  mariadb: (n) => `INSERT INTO managed_jobs (job_id, type, queue, status, priority, payload, available_at, created_at, updated_at, finished_at, attempts, max_attempts, lease_expires_at)
     SELECT CONCAT('01900000-0000-7000-8000-', LPAD(HEX(seq), 12, '0')), CONCAT('type-', seq % 7), CONCAT('q', seq % 5), ${STATUS_CASE('seq')}, 0, '{}',
       UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, UTC_TIMESTAMP(3),
-      UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, 1, 1 FROM seq_1_to_${n}`,
+      UTC_TIMESTAMP(3) - INTERVAL (${n} - seq) SECOND, 1, 1,
+      ${LEASED('seq', 'UTC_TIMESTAMP(3) + INTERVAL 1 HOUR')} FROM seq_1_to_${n}`,
 };
 
 const ANALYSE: Record<Dialect, string[]> = {

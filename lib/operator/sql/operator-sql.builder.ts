@@ -45,6 +45,10 @@ class Params {
   }
 }
 
+/** Ended statuses: the rows of the partial index `idx_managed_jobs_ended` (the operations migration). */
+const ENDED: readonly string[] = ['completed', 'failed', 'stopped'];
+const ENDED_CONDITION = `status IN ('completed', 'failed', 'stopped')`;
+
 export function operatorSql(d: SqlDialect): OperatorSql {
   const t = d.timeText;
   const jobColumns = `${d.idText('job_id')} AS job_id, type, queue, status, priority, ${d.jsonText('payload')} AS payload,
@@ -56,7 +60,11 @@ export function operatorSql(d: SqlDialect): OperatorSql {
   const where = (f: JobFilter, p: Params): string => {
     const parts: string[] = [];
     if (f.jobIds) parts.push(d.inIds('job_id', f.jobIds, p.values));
-    if (f.statuses?.length) parts.push(`status IN (${f.statuses.map((s) => p.add(s)).join(', ')})`);
+    if (f.statuses?.length) {
+      parts.push(`status IN (${f.statuses.map((s) => p.add(s)).join(', ')})`);
+      // Repeats the partial index's own condition, which is how SQLite (and any planner) knows it applies.
+      if (f.statuses.every((s) => ENDED.includes(s))) parts.push(ENDED_CONDITION);
+    }
     if (f.queue !== undefined) parts.push(`queue = ${p.add(f.queue)}`);
     if (f.type !== undefined) parts.push(`type = ${p.add(f.type)}`);
     if (f.ownerId !== undefined) parts.push(`owner_user_id = ${p.add(f.ownerId)}`);
@@ -85,7 +93,14 @@ export function operatorSql(d: SqlDialect): OperatorSql {
   };
 
   return {
-    countsByQueue: () => ({ text: `SELECT queue, status, count(*) AS n FROM managed_jobs GROUP BY queue, status`, values: [] }),
+    // Each part reads one index and never the table: ended jobs from idx_managed_jobs_ended, pending
+    // from the claim index, running from the lease index (a running job always holds a lease).
+    countsByQueue: () => ({
+      text: `SELECT queue, status, count(*) AS n FROM managed_jobs WHERE ${ENDED_CONDITION} GROUP BY status, queue
+        UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending' GROUP BY queue
+        UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue`,
+      values: [],
+    }),
     oldestPending: (queue) =>
       build(
         (p) => `SELECT ${d.diffMs(d.now, 'created_at')} AS age_ms FROM managed_jobs
@@ -115,7 +130,7 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     busy: (queues) =>
       build(
         (p) => `SELECT count(*) AS n FROM managed_jobs WHERE queue IN (${queues.map((q) => p.add(q)).join(', ')})
-          AND (status = 'running' OR (status = 'pending' AND available_at <= ${d.now}))`,
+          AND ((lease_expires_at IS NOT NULL AND status = 'running') OR (status = 'pending' AND available_at <= ${d.now}))`,
       ),
     attempts: (jobId) =>
       build(

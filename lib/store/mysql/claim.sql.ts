@@ -39,3 +39,15 @@ const RENEW_LEASE = `UPDATE managed_jobs SET lease_expires_at = ${plusMs('?')}
 export function renewLease(run: RunRef, workerId: string, leaseMs: number): Sql {
   return { text: RENEW_LEASE, values: [leaseMs, run.jobId, run.fence, workerId] };
 }
+
+/**
+ * Every run `workerId` holds (the lease keeper thread's watchdog renewal, see lib/worker/lease-keeper.ts):
+ * by owner, so the thread needs no list of runs. Through the lease index (running rows only).
+ */
+export function renewOwnedLeases(workerId: string, leaseMs: number): Sql {
+  return {
+    text: `UPDATE managed_jobs SET lease_expires_at = ${plusMs('?')}
+      WHERE lease_expires_at IS NOT NULL AND lease_owner = ? AND status = 'running'`,
+    values: [leaseMs, workerId],
+  };
+}

@@ -16,7 +16,7 @@ import type {
   ScopeFilter,
 } from '../job-store.interface.js';
 import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-mapper.js';
-import { lockClaimable, markClaimed, renewLease } from './claim.sql.js';
+import { lockClaimable, markClaimed, renewLease, renewOwnedLeases } from './claim.sql.js';
 import { dbNow, selectJob } from './common.sql.js';
 import { availableAt, disableStop, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import type { MysqlConnection, MysqlTransaction } from './mysql.connection.js';
@@ -200,14 +200,14 @@ export class MysqlQueueStore implements QueueStore {
     return rows.map(toJob).sort(byPriorityThenAge);
   }
 
-  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+  leaseRenewal(workerId: string, leaseMs: number): LeaseRenewalTarget {
     return {
       driver: 'mysql2',
       driverModule: this.db.driverModule,
       connection: this.db.clientOptions(),
-      // The statement of `renewLeases` below, for one run (the thread runs one per run).
-      statement: renewLease(run, workerId, leaseMs),
-      batch: false,
+      // Scanning the lease index under REPEATABLE READ would gap-lock it against other workers' claims.
+      setup: ['SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'],
+      statement: renewOwnedLeases(workerId, leaseMs),
     };
   }
 

@@ -49,3 +49,15 @@ export function renewLeases(runs: RunRef[], workerId: string, leaseMs: number): 
     values: [runs.map((r) => r.jobId), runs.map((r) => r.fence), workerId, leaseMs],
   };
 }
+
+/**
+ * Every run `workerId` holds (the lease keeper thread's watchdog renewal, see lib/worker/lease-keeper.ts):
+ * by owner, so the thread needs no list of runs. Through the partial lease index (running rows only).
+ */
+export function renewOwnedLeases(workerId: string, leaseMs: number): Sql {
+  return {
+    text: `UPDATE managed_jobs SET lease_expires_at = ${plusMs('$2')}
+      WHERE lease_expires_at IS NOT NULL AND lease_owner = $1 AND status = 'running'`,
+    values: [workerId, leaseMs],
+  };
+}

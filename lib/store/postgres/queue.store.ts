@@ -20,7 +20,7 @@ import type {
 import { byPriorityThenAge, insertedJob, toDate, toJob } from '../row-mapper.js';
 import { ANY_DISPATCH, WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
 import type { PostgresConnection } from './postgres.connection.js';
-import { claimJobs, renewLeases } from './claim.sql.js';
+import { claimJobs, renewLeases, renewOwnedLeases } from './claim.sql.js';
 import { disableStop, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stopJob } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
@@ -112,13 +112,12 @@ export class PostgresQueueStore implements QueueStore {
     return (await this.db.query(claimJobs(claim))).map(toJob);
   }
 
-  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+  leaseRenewal(workerId: string, leaseMs: number): LeaseRenewalTarget {
     return {
       driver: 'pg',
       driverModule: this.db.pg,
       connection: this.db.clientOptions('nestjs-managed-jobs lease keeper') as Record<string, unknown>,
-      statement: renewLeases([run], workerId, leaseMs),
-      batch: true,
+      statement: renewOwnedLeases(workerId, leaseMs),
     };
   }
 

@@ -17,7 +17,7 @@ import type {
 } from '../job-store.interface.js';
 import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-mapper.js';
 import type { SqliteConnection } from './sqlite.connection.js';
-import { claimJobs, renewLease } from './claim.sql.js';
+import { claimJobs, renewLease, renewOwnedLeases } from './claim.sql.js';
 import { disableStop, findJob, insertJob, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import {
   completeJob,
@@ -160,14 +160,12 @@ export class SqliteQueueStore implements QueueStore {
     return this.db.write(() => runs.filter((r) => this.db.run(renewLease(r, workerId, leaseMs)) > 0));
   }
 
-  leaseRenewal(run: RunRef, workerId: string, leaseMs: number): LeaseRenewalTarget {
+  leaseRenewal(workerId: string, leaseMs: number): LeaseRenewalTarget {
     return {
       driver: 'better-sqlite3',
       driverModule: this.db.Database,
       connection: { file: this.db.db.name },
-      // The statement of `renewLeases` above, for one run (the thread runs one per run, in one transaction).
-      statement: renewLease(run, workerId, leaseMs),
-      batch: false,
+      statement: renewOwnedLeases(workerId, leaseMs),
     };
   }
 
