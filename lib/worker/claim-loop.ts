@@ -169,29 +169,29 @@ export class ClaimLoop {
     const seen = this.wakes;
     if (limit && this.mode === 'woken') this.mode = 'probing';
     this.deps.inFlight.track(
-      this.fly(batch, limit).then(async (claimed) => {
+      this.fly(batch, limit).then(async (flight) => {
         this.flights--;
         this.reserved -= limit;
-        this.budget += limit - (claimed?.length ?? 0);
-        if (limit) this.answered(claimed, limit, seen);
+        this.budget += limit - (flight?.count ?? 0);
+        if (limit) this.answered(flight && flight.count, limit, seen);
         this.schedulePump();
-        if (claimed?.length) await this.deps.onClaimed(claimed, this.mode === 'stopped');
+        if (flight?.jobs.length) await this.deps.onClaimed(flight.jobs, this.mode === 'stopped');
       }),
     );
   }
 
-  /** A claim's answer moves the mode: see `ClaimMode`. */
-  private answered(claimed: ManagedJobEntity[] | null, limit: number, seen: number): void {
+  /** A claim's answer (how many jobs it claimed, null when it failed) moves the mode: see `ClaimMode`. */
+  private answered(claimed: number | null, limit: number, seen: number): void {
     if (this.mode === 'stopped') return;
     // A failed claim waits for the next wake (the poll at the latest) instead of spinning.
     if (claimed === null) this.mode = 'drained';
-    else if (claimed.length >= limit) this.mode = 'backlogged';
+    else if (claimed >= limit) this.mode = 'backlogged';
     else if (this.wakes === seen) this.mode = 'drained';
     // Short, but woken since it left: a claim launched after the wake decides, or one still may.
     else if (this.mode === 'backlogged') this.mode = 'woken';
   }
 
-  /** Claim up to `n` jobs of the limited types that are not resting; a claim error propagates (jobs claimed before it are kept by the caller). */
+  /** Claim up to `n` jobs of the limited types that are not resting; a claim error propagates only when nothing was claimed before it. */
   private async claimLimited(n: number): Promise<ManagedJobEntity[]> {
     const { store, workerId, leaseMs } = this.deps;
     let claimed: ManagedJobEntity[] = [];
@@ -210,7 +210,16 @@ export class ClaimLoop {
       };
       const alone = this.limitedFlights === 0;
       this.limitedFlights++;
-      const { jobs, retryAt } = await store.claimLimited(request).finally(() => this.limitedFlights--);
+      let answer: Awaited<ReturnType<JobStore['claimLimited']>>;
+      try {
+        answer = await store.claimLimited(request).finally(() => this.limitedFlights--);
+      } catch (error) {
+        if (!claimed.length) throw error;
+        // The jobs of the types claimed before the failure run; the rest waits for the next claim.
+        this.deps.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
+        break;
+      }
+      const { jobs, retryAt } = answer;
       if (!jobs.length && alone && this.limitedFlights === 0) l.resting = true;
       if (retryAt) this.wakeAt(retryAt.getTime());
       claimed = claimed.concat(jobs);
@@ -231,8 +240,12 @@ export class ClaimLoop {
     this.rateTimer.unref();
   }
 
-  /** One statement (plus one per further queue when the first leaves slots free). Resolves with the claimed jobs, or null if the claim failed. */
-  private async fly(batch: QueuedCompletion[], limit: number): Promise<ManagedJobEntity[] | null> {
+  /**
+   * One statement (plus one per further queue when the first leaves slots free, and the limited
+   * types' claims). Resolves with the claimed jobs not yet handed over and how many were claimed in
+   * all, or null if the claim failed.
+   */
+  private async fly(batch: QueuedCompletion[], limit: number): Promise<{ jobs: ManagedJobEntity[]; count: number } | null> {
     const { store, queues, types, workerId, leaseMs } = this.deps;
     const [first, ...others] = queues;
     const claimOf = (queue: string, n: number): ClaimRequest => ({ queue, types, limit: n, workerId, leaseMs });
@@ -259,13 +272,29 @@ export class ClaimLoop {
         if (!plain || claimed.length >= plain || this.mode === 'stopped') break;
         claimed = claimed.concat(await store.claim(claimOf(queue, plain - claimed.length)));
       }
-      if (this.limited.length && claimed.length < limit && this.mode !== 'stopped') claimed = claimed.concat(await this.claimLimited(limit - claimed.length));
-      return claimed;
+      if (this.limited.length && claimed.length < limit && this.mode !== 'stopped' && this.limited.some((l) => !l.resting)) {
+        // The plain jobs start now: the limited claims take a transaction per type.
+        const plainCount = claimed.length;
+        if (plainCount) this.handOver(claimed);
+        claimed = [];
+        const more = await this.claimLimited(limit - plainCount).catch((error) => {
+          if (!plainCount) throw error;
+          this.deps.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
+          return [];
+        });
+        return { jobs: more, count: plainCount + more.length };
+      }
+      return { jobs: claimed, count: claimed.length };
     } catch (error) {
-      if (!limit) return []; // the completions were rejected above and are retried by their runs
+      if (!limit) return { jobs: [], count: 0 }; // the completions were rejected above and are retried by their runs
       this.deps.logger.warn(`Claiming jobs failed: ${(error as Error).message}`);
       // Jobs claimed from an earlier queue still run; their slots were reserved.
-      return claimed.length ? claimed : null;
+      return claimed.length ? { jobs: claimed, count: claimed.length } : null;
     }
+  }
+
+  /** Claimed jobs that run before their flight ends (awaited by the shutdown like the others). */
+  private handOver(jobs: ManagedJobEntity[]): void {
+    this.deps.inFlight.track(Promise.resolve(this.deps.onClaimed(jobs, this.mode === 'stopped')));
   }
 }
