@@ -70,7 +70,9 @@ export async function open(o) {
         storage: { root: path.join(o.env.tmp, 'storage') },
       }),
     ],
-    providers: [BenchNoopJob, ...Object.values(variantClasses)],
+    // Only the job of this run: a limited type (concurrency or rate) costs an idle worker a short
+    // transaction per wake-up, which the plain scenarios must not pay for a job they never run.
+    providers: [Job],
   })(BenchAppModule);
   const app = await NestFactory.createApplicationContext(BenchAppModule, { logger: ['error', 'warn'] });
   const jobs = app.get(JobRunnerService);

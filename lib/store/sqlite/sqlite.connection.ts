@@ -34,6 +34,11 @@ export class SqliteConnection {
   /** The driver module TypeORM uses (a lease keeper thread loads the very same copy). */
   readonly Database: typeof BetterSqlite3;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /**
+   * One transaction function for every write, made once: `db.transaction(fn)` builds its wrappers
+   * anew on each call, which was a tenth of a one-by-one dispatch's time (measured, bench enqSingle).
+   */
+  private readonly transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as any;
@@ -44,6 +49,7 @@ export class SqliteConnection {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    this.transaction = this.db.transaction((fn: () => unknown) => fn());
   }
 
   private stmt(text: string): BetterSqlite3.Statement {
@@ -74,11 +80,10 @@ export class SqliteConnection {
 
   /** Run `fn` in an immediate transaction, retrying asynchronously while the database is locked. */
   async write<T>(fn: () => T): Promise<T> {
-    const tx = this.db.transaction(fn);
     const deadline = Date.now() + BUSY_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        return tx.immediate();
+        return this.transaction.immediate(fn) as T;
       } catch (error: any) {
         if (!String(error?.code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
         await sleep(Math.min(50, 1 + attempt * 2) * (0.5 + Math.random()));
