@@ -133,7 +133,7 @@ export const HEALTH_TIMED_OUT = (ms: number) => `no answer within ${ms} ms`;
 export const INVALID_QUEUE_CONTROL = (className: string, option: string, rule: string, got: unknown) =>
   `@ManagedJob() of ${className}: ${option} must be ${rule}; got ${describeValue(got)}.`;
 export const INVALID_JOB_KEY = (jobName: string, option: string, got: unknown) =>
-  `The ${option} key of job "${jobName}" must be a non-empty string of at most 255 characters; got ${describeValue(got)}. Nothing was written.`;
+  `The ${option} key of job "${jobName}" must be a ${option === 'unique' ? 'non-empty ' : ''}string of at most 255 characters; got ${describeValue(got)}. Nothing was written.`;
 export const UNIQUE_HOLDER_EXISTS = (jobId: string, holderId: string) =>
   `Managed job ${jobId} cannot be queued again while job ${holderId} holds its unique key.`;
 const describeValue = (v: unknown) =>

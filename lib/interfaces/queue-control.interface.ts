@@ -9,8 +9,9 @@ export interface KeyFnJob {
 
 /**
  * Computes a job's key from its payload (and owner, and queue) at dispatch. It must return a
- * non-empty string of at most 255 characters; anything else refuses the dispatch with
- * `InvalidJobKeyError` and nothing is written.
+ * string of at most 255 characters (not empty for `unique`; for `concurrency` and `rateLimit` the
+ * empty string is a group like any other, e.g. `job.ownerTenantId ?? ''`); anything else refuses
+ * the dispatch with `InvalidJobKeyError` and nothing is written.
  */
 export type KeyFn<P = any> = (payload: P, job: KeyFnJob) => string;
 

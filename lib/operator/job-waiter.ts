@@ -20,7 +20,7 @@ import type { JobStore } from '../store/job-store.interface.js';
 import { OperatorStore } from './operator.store.js';
 
 const FIRST_POLL_MS = 100;
-const MAX_POLL_MS = 1000;
+const MAX_POLL_MS = 250;
 const ENDED = new Set<string>([JobStatus.Completed, JobStatus.Failed, JobStatus.Stopped]);
 const END_EVENTS = new Set<string>([ManagedJobEvents.Completed, ManagedJobEvents.Failed, ManagedJobEvents.Stopped]);
 

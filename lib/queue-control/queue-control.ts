@@ -76,7 +76,12 @@ export function jobKeys(jobName: string, control: QueueControl | undefined, payl
   };
 }
 
+/**
+ * A key is a string of at most 255 characters. A unique key must not be empty (an empty one is a
+ * mistake: it would make every such job one); a concurrency or rate key may be: it is a group like
+ * any other, as in `key: (_, job) => job.ownerTenantId ?? ''` (the jobs without a tenant).
+ */
 function checkKey(jobName: string, option: 'unique' | 'concurrency' | 'rateLimit', key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) throw new InvalidJobKeyError(jobName, option, key);
+  if (typeof key !== 'string' || (key.length === 0 && option === 'unique') || key.length > MAX_KEY_LENGTH) throw new InvalidJobKeyError(jobName, option, key);
   return key;
 }

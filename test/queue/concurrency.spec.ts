@@ -57,12 +57,25 @@ describe.each(dialects)('concurrency keys on %s', (dialect) => {
     await allDone([held.jobId, waiting.jobId]);
   });
 
-  it('refuses a key function result that is not a non-empty string of at most 255 characters, writing nothing', async () => {
+  it('the empty key is a group like any other: jobs without a tenant share `job.ownerTenantId ?? \'\'`', async () => {
+    const held = await runner.dispatch(PerTenantJob, { key: 'x', hold: true });
+    await waitFor(() => probe.holding(held.jobId));
+    const waiting = await runner.dispatch(PerTenantJob, { key: 'y' });
+    const tenant = await runner.dispatch(PerTenantJob, { key: 'z' }, { tenantId: 'gamma' });
+    await allDone([tenant.jobId]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await runner.find(waiting.jobId))!.status).toBe(JobStatus.Pending);
+    expect((await runner.find(waiting.jobId))!.concurrencyKey).toBe('');
+    probe.release(held.jobId);
+    await allDone([held.jobId, waiting.jobId]);
+  });
+
+  it('refuses a key function result that is not a string of at most 255 characters, writing nothing', async () => {
     const before = Number((await ds.query(`SELECT count(*) AS n FROM managed_jobs`))[0].n);
-    for (const bad of ['', 'k'.repeat(256), 7, undefined]) {
+    for (const bad of ['k'.repeat(256), 7, undefined, null]) {
       await expect(runner.dispatch(PerKeyTwoJob, { key: bad as any })).rejects.toThrow(InvalidJobKeyError);
     }
-    await expect(runner.dispatch(PerKeyTwoJob, { key: '' })).rejects.toThrow(/concurrency key of job "per-key-2"/);
+    await expect(runner.dispatch(PerKeyTwoJob, { key: 7 as any })).rejects.toThrow(/concurrency key of job "per-key-2" must be a string of at most 255 characters; got/);
     expect(Number((await ds.query(`SELECT count(*) AS n FROM managed_jobs`))[0].n)).toBe(before);
   });
 });

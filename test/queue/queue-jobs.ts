@@ -89,7 +89,7 @@ export class PerKeyTwoJob implements ManagedJobHandler<KeyedPayload> {
 }
 
 /** `WithoutOverlapping` per tenant: the key from the owner. */
-@ManagedJob({ name: 'per-tenant', concurrency: { key: (_p: KeyedPayload, job) => job.ownerTenantId ?? 'none' } })
+@ManagedJob({ name: 'per-tenant', concurrency: { key: (_p: KeyedPayload, job) => job.ownerTenantId ?? '' } })
 export class PerTenantJob implements ManagedJobHandler<KeyedPayload> {
   constructor(private readonly probe: QueueProbe) {}
   handle(ctx: JobContext<KeyedPayload>) {
