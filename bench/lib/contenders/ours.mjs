@@ -68,6 +68,8 @@ export async function open(o) {
       ManagedJobsModule.forRoot({
         worker: o.worker ? { enabled: true, concurrency: o.worker.concurrency } : { enabled: false },
         storage: { root: path.join(o.env.tmp, 'storage') },
+        // NMJ_BENCH_TELEMETRY=off: the telemetry cost A/B (on without an SDK vs off) in one build.
+        ...(process.env.NMJ_BENCH_TELEMETRY === 'off' ? { telemetry: { enabled: false } } : {}),
       }),
     ],
     // Only the job of this run: a limited type (concurrency or rate) costs an idle worker a short
