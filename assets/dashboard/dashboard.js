@@ -30,7 +30,7 @@ function route() {
   const [name, id] = path.split('/').map(decodeURIComponent);
   const params = new URLSearchParams(query);
   const make = name === 'jobs' && id ? (m, p) => job(m, p, id) : ROUTES[name] ?? overview;
-  document.title = `${id ? `Job ${id.slice(0, 8)}` : TITLES[name] ?? 'Overview'} · Managed jobs`;
+  document.title = `${id ? `Job …${id.slice(-12)}` : TITLES[name] ?? 'Overview'} · Managed jobs`;
   for (const link of document.querySelectorAll('.nav a')) {
     const target = link.getAttribute('href').replace(/^#\/?/, '');
     if (target === (name ?? '')) link.setAttribute('aria-current', 'page');

@@ -97,5 +97,6 @@ export function table(caption, headers, rows, { empty = 'Nothing here.', hideCap
 }
 
 export function jobLink(job) {
-  return h('a', { href: `#/jobs/${encodeURIComponent(job.jobId)}`, class: 'mono' }, job.jobId.slice(0, 8) + '…');
+  // Job ids start with their creation time (UUIDv7): the end is what tells two apart.
+  return h('a', { href: `#/jobs/${encodeURIComponent(job.jobId)}`, class: 'mono', 'aria-label': `Job ${job.jobId}`, title: job.jobId }, `…${job.jobId.slice(-12)}`);
 }

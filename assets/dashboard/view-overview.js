@@ -47,7 +47,7 @@ export function overview(main) {
       );
       fill(
         workers,
-        h('p', {}, `${stats.workers} live worker process${stats.workers === 1 ? '' : 'es'}, running ${live.data.reduce((n, w) => n + w.running, 0)} jobs.`),
+        h('p', {}, `${stats.workers} live worker process${stats.workers === 1 ? '' : 'es'}, running ${plural(live.data.reduce((n, w) => n + w.running, 0), 'job')}.`),
         h('ul', { class: 'plain' }, live.data.map((w) => h('li', {}, h('span', { class: 'mono' }, w.workerId), ` · ${w.running}/${w.concurrency} · ${w.queues.join(', ')}`))),
       );
     },
@@ -77,6 +77,10 @@ function queueTable(stats) {
     ),
     { hideCaption: true, empty: 'No queue yet.' },
   );
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function legend() {

@@ -88,8 +88,8 @@ describe('operator dashboard in headless chromium (SQLite)', () => {
     return page;
   }
 
-  async function shoot(page: Page, name: string): Promise<void> {
-    for (const dir of SHOTS) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
+  async function shoot(page: Page, name: string, fullPage = false): Promise<void> {
+    for (const dir of SHOTS) await page.screenshot({ path: join(dir, `${name}.png`), fullPage });
   }
 
   async function settle(): Promise<void> {
@@ -161,7 +161,6 @@ describe('operator dashboard in headless chromium (SQLite)', () => {
     const chart = page.getByRole('img', { name: /Last 60 minutes: \d+ completed, 1 failed/ });
     await chart.waitFor();
     await expect(page.locator('#workers-title + div > p').textContent()).resolves.toMatch(/^1 live worker process/);
-    await shoot(page, 'overview');
     await page.setViewportSize({ width: 390, height: 844 });
     await shoot(page, 'overview-phone');
     await page.close();
@@ -172,6 +171,11 @@ describe('operator dashboard in headless chromium (SQLite)', () => {
     await page.locator('body[data-live="socket"]').waitFor({ timeout: 10_000 });
     await page.evaluate('window.__sameDocument = true');
     const job = await runner.dispatch('dash-progress', { steps: 30, stepMs: 200 }, { queue: 'reports', ownerId: 'u-7' });
+    // It appears on the overview (its job.started event), and its bar moves there too.
+    const overviewBar = page.locator(`tr[data-job-id="${job.jobId}"] [data-progress-of] progress`);
+    await overviewBar.waitFor({ timeout: 10_000 });
+    await waitFor(async () => Number(await overviewBar.evaluate((el) => (el as any).value)) >= 10, { timeoutMs: 10_000 });
+    await shoot(page, 'overview');
     await page.goto(`${origin}/managed-jobs#/jobs/${job.jobId}`); // same document: only the hash changes
     const bar = page.locator(`[data-progress-of="${job.jobId}"] progress`);
     await bar.waitFor();
@@ -201,7 +205,7 @@ describe('operator dashboard in headless chromium (SQLite)', () => {
     await expect(page.locator('.error__text').textContent()).resolves.toContain('CRM unavailable (run 2)');
     await expect(page.locator('#section-payload + *').textContent()).resolves.toContain('acme');
     await expect(page.locator('#section-logs + *').textContent()).resolves.toContain('the CRM answered 503');
-    await shoot(page, 'job-failed');
+    await shoot(page, 'job-failed', true);
     await page.close();
   }, 60_000);
 
