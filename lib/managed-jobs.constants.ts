@@ -20,3 +20,5 @@ export const JOB_TELEMETRY = Symbol.for('nestjs-managed-jobs:telemetry');
 export const MODULE_OPTIONS = Symbol.for('nestjs-managed-jobs:module-options');
 /** Injection token of the operator API's path (`{operator.path}/api`), applied before routes are registered. */
 export const OPERATOR_API_PATH = Symbol.for('nestjs-managed-jobs:operator-api-path');
+/** Injection token of the dashboard's path (`{operator.path}`), applied before routes are registered. */
+export const DASHBOARD_PATH = Symbol.for('nestjs-managed-jobs:dashboard-path');

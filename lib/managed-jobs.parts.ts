@@ -32,6 +32,8 @@ import { ManagedSchedulesService } from './schedules/managed-schedules.service.j
 import { operatorProviders } from './operator/operator.providers.js';
 import { operatorApiParts } from './operator/operator-api.parts.js';
 import { ManagedJobsOperatorService } from './operator/managed-jobs-operator.service.js';
+import { dashboardParts } from './dashboard/dashboard.parts.js';
+import { OperatorFeedState } from './gateway/operator-feed.js';
 
 /**
  * Applied by `setExtras` to what `forRoot` and `forRootAsync` build, so both follow one rule:
@@ -85,6 +87,7 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
     JobReaper,
     JobRunnerService,
     JobEventsRelay,
+    OperatorFeedState,
     ...(mounted.gateway ? managedJobsGatewayParts() : []),
     ManagedJobFilesService,
     ManagedJobsMaintenanceService,
@@ -95,12 +98,13 @@ export function withManagedJobsParts(definition: DynamicModule, extras: ManagedJ
   ];
   const http = mounted.controller ? managedJobsHttpParts() : { controllers: [], providers: [] };
   const operatorApi = mounted.operator ? operatorApiParts() : { controllers: [], providers: [] };
+  const dashboard = mounted.operator ? dashboardParts() : { controllers: [], providers: [] };
   return {
     ...definition,
     global: extras.isGlobal ?? true,
     imports: [...(definition.imports ?? []), DiscoveryModule, TypeOrmModule.forFeature(managedJobsEntities, dataSource)],
-    controllers: [...(definition.controllers ?? []), ...http.controllers, ...operatorApi.controllers],
-    providers: [...(definition.providers ?? []), ...providers, ...http.providers, ...operatorApi.providers],
+    controllers: [...(definition.controllers ?? []), ...http.controllers, ...operatorApi.controllers, ...dashboard.controllers],
+    providers: [...(definition.providers ?? []), ...providers, ...http.providers, ...operatorApi.providers, ...dashboard.providers],
     exports: [
       JobRunnerService,
       ManagedSchedulesService,

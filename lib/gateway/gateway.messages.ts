@@ -10,3 +10,4 @@ export const RATE_LIMITED = 'Too many subscribe/unsubscribe messages; slow down.
 export const SNAPSHOT_FAILED = 'Could not read the channel state; try again.';
 export const PUBLIC_ROOMS = (namespace: string) =>
   `Socket rooms on ${namespace} are public: any client that knows or guesses an owner or tenant id can follow its jobs. Set broadcasting.authenticate (rooms are then private) unless every job's progress is public.`;
+export const NOT_AN_OPERATOR = 'Forbidden: operator.authorize refused this handshake.';

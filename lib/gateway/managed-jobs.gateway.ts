@@ -31,6 +31,7 @@ import { allowCrossOrigin, expressTrustProxy } from './origin-policy.js';
 import { PUBLIC_ROOMS } from './gateway.messages.js';
 import { decodeRelayMessage } from './relay-message.js';
 import { RoomBroadcaster } from './room-broadcaster.js';
+import { OperatorFeed, OperatorFeedState } from './operator-feed.js';
 import { handshakeMiddleware } from './socket-authenticator.js';
 import { handleSubscriptions, type SnapshotFilter } from './socket-subscriptions.js';
 
@@ -47,6 +48,7 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
     private readonly events: JobEventsPublisher,
     private readonly relay: JobEventsRelay,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() private readonly feedState?: OperatorFeedState,
   ) {}
 
   afterInit(server: Server): void {
@@ -58,7 +60,14 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
     }
     const namespace = server.of(options.namespace);
     const broadcaster = new RoomBroadcaster(namespace, options.channelPrefix, options.channelType);
-    namespace.use(handshakeMiddleware(options, expressTrustProxy(this.adapterHost?.httpAdapter?.getInstance?.())));
+    const trustProxy = expressTrustProxy(this.adapterHost?.httpAdapter?.getInstance?.());
+    namespace.use(handshakeMiddleware(options, trustProxy));
+    // The dashboard's feed (every job, operators only): see operator-feed.ts.
+    const feed = OperatorFeed.open(server, this.options, trustProxy);
+    if (feed && this.feedState) {
+      this.feedState.live = { path: server.path(), namespace: feed.name };
+      this.teardown.push(() => feed.close());
+    }
     if (options.channelType === 'public') this.logger.warn(PUBLIC_ROOMS(options.namespace));
     const onConnection = (socket: Parameters<typeof handleSubscriptions>[0]) =>
       handleSubscriptions(socket, {
@@ -75,24 +84,29 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
     this.teardown.push(
       this.events.subscribe((event) => {
         const name = broadcastEventName(event.name);
-        if (name) broadcaster.deliver(name, toJobBroadcast(event.job, name === BroadcastEvents.Completed));
+        if (!name) return;
+        const job = toJobBroadcast(event.job, name === BroadcastEvents.Completed);
+        broadcaster.deliver(name, job);
+        feed?.deliver(name, job);
       }),
     );
     if (this.store.capabilities.crossProcessEvents) {
       void this.store
-        .listenEvents((text) => this.onRemoteEvent(text, broadcaster))
+        .listenEvents((text) => this.onRemoteEvent(text, broadcaster, feed))
         .catch((error) => this.logger.warn(`Could not LISTEN for job events of other processes: ${(error as Error).message}`));
     }
   }
 
   /** Events of other processes, one at a time so that a job's events keep their order. */
-  private onRemoteEvent(text: string, broadcaster: RoomBroadcaster): void {
+  private onRemoteEvent(text: string, broadcaster: RoomBroadcaster, feed: OperatorFeed | null): void {
     const message = decodeRelayMessage(text);
     if (!message || message.origin === this.relay.origin) return; // ours went out directly
     this.remote = this.remote.then(async () => {
       if (this.closed) return;
       const job = 'job' in message ? message.job : await this.load(message.jobId, message.event);
-      if (job) broadcaster.deliver(message.event, job);
+      if (!job) return;
+      broadcaster.deliver(message.event, job);
+      feed?.deliver(message.event, job);
     });
   }
 

@@ -122,13 +122,19 @@ export interface OperatorOptions {
   /** Path prefix: the API answers under `/{path}/api`. @default 'managed-jobs' */
   path?: string;
   /**
-   * Decides whether a request may use the operator API (an admin check). Refused: 403 with no
-   * data. Required when `enabled`. @default none
+   * Decides whether a request may use the operator API and the dashboard (an admin check).
+   * Refused: 403 with no data. Required when `enabled`. It also receives the handshake request of
+   * the dashboard's live socket (a plain Node request: headers and cookies, before any Nest
+   * middleware or guard), so check a session cookie or header there, not only `req.user`.
+   * @default none
    */
   authorize?: (req: any) => boolean | Promise<boolean>;
   /** Who the audit trail says acted, from the request. @default none (recorded as null) */
   actor?: (req: any) => string | null | undefined;
-  /** Serve the dashboard page at `/{path}`. @default true */
+  /**
+   * Serve the dashboard page at `/{path}` (behind `authorize`, with its live feed on the socket.io
+   * namespace `{broadcasting.namespace}/operator` when broadcasting is on). @default true
+   */
   dashboard?: boolean;
 }
 

@@ -34,6 +34,7 @@ import type {
   OperatorStats,
   QueueStats,
   RetryFilter,
+  Throughput,
   WorkerInfo,
 } from './operator.types.js';
 
@@ -94,6 +95,19 @@ export class ManagedJobsOperatorService {
     );
     const queues = [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
     return { queues, workers: Number(workers?.n ?? 0) };
+  }
+
+  /** Jobs completed and failed per minute over the last `minutes` (≤ 24 h), from the finished_at index. */
+  async throughput(minutes = 60): Promise<Throughput> {
+    const span = positiveInt('minutes', minutes, 60);
+    if (span > 1440) throw new ManagedJobsError(INVALID_OPERATOR_QUERY('minutes', `expected at most 1440, got ${span}`));
+    const points = Array.from({ length: span }, (_, i) => ({ minutesAgo: span - 1 - i, completed: 0, failed: 0 }));
+    const rows = await this.db.rows<{ minute_ago: unknown; status: string; n: unknown }>(this.db.sql.finishedPerMinute(span));
+    for (const row of rows) {
+      const ago = Number(row.minute_ago);
+      if (ago >= 0 && ago < span && (row.status === 'completed' || row.status === 'failed')) points[span - 1 - ago][row.status] += Number(row.n);
+    }
+    return { minutes: span, points };
   }
 
   /** Jobs of every owner, newest first. `batchId` matches nothing yet (batches are not built). */

@@ -66,6 +66,13 @@ export function createOperatorApiController(): Type<unknown> {
       return this.operator.stats();
     }
 
+    /** Completed and failed jobs per minute (`?minutes=`, default 60): the dashboard's chart. */
+    @Get('throughput')
+    @Header('Cache-Control', NO_STORE)
+    throughput(@Query('minutes') minutes?: string) {
+      return invalidAs400(() => this.operator.throughput(minutes === undefined ? undefined : (minutes as unknown as number)));
+    }
+
     @Get('jobs')
     @Header('Cache-Control', NO_STORE)
     async jobs(@Query() q: Record<string, any>) {

@@ -25,6 +25,12 @@ export interface OperatorStats {
   workers: number;
 }
 
+/** Jobs that finished in each of the last minutes, oldest minute first (the dashboard's chart). */
+export interface Throughput {
+  minutes: number;
+  points: Array<{ minutesAgo: number; completed: number; failed: number }>;
+}
+
 export interface OperatorJobQuery {
   status?: JobStatus | JobStatus[] | string | string[];
   queue?: string;

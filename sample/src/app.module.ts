@@ -5,7 +5,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { ManagedJobEvents, ManagedJobsModule, managedJobsMigrations, type ManagedJobEvent } from '../../lib/index.js';
-import { DemoAuthMiddleware, demoUserId } from './demo-auth.middleware.js';
+import { DemoAuthMiddleware, demoUserId, demoUserOf } from './demo-auth.middleware.js';
+import { DemoSignInController } from './demo-sign-in.controller.js';
 import { DemoUser } from './user.js';
 import { GenerateReportJob } from './jobs/generate-report.job.js';
 import { SyncCrmJob } from './jobs/sync-crm.job.js';
@@ -42,11 +43,13 @@ class JobAuditLog {
       worker: { concurrency: 4 },
       storage: { root: join(dataDir, 'files') },
       http: { enabled: true },
-      // The operator API under /managed-jobs/api (and the CLI: npm run jobs-cli). The demo lets the
-      // user "admin" in (`Authorization: Bearer admin`); a real app checks a role on its own user.
+      // The operator dashboard at /managed-jobs, its API under /managed-jobs/api (and the CLI: npm
+      // run jobs-cli). The demo lets the user "admin" in (open /demo/sign-in?user=admin, or send
+      // `Authorization: Bearer admin`); a real app checks a role on its own user. `authorize` reads
+      // the raw request (not `req.user`): it also decides the dashboard's live socket handshake.
       operator: {
         enabled: true,
-        authorize: (req) => req.user?.getManagedJobOwnerId() === 'admin',
+        authorize: (req) => demoUserOf(req) === 'admin',
         actor: (req) => String(req.user?.getManagedJobOwnerId() ?? 'unknown'),
       },
       broadcasting: {
@@ -61,6 +64,7 @@ class JobAuditLog {
       },
     }),
   ],
+  controllers: [DemoSignInController],
   providers: [GenerateReportJob, SyncCrmJob, ReindexCatalogJob, JobAuditLog],
 })
 export class AppModule implements NestModule {

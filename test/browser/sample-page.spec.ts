@@ -63,4 +63,16 @@ describe('sample page in headless chromium', () => {
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: join('test-artifacts', 'sample-page.png'), fullPage: true });
   }, 90_000);
+
+  it('opens the operator dashboard for the demo admin only, live', async () => {
+    const base = url.replace('[::1]', '127.0.0.1');
+    expect((await fetch(`${base}/managed-jobs`)).status).toBe(403);
+    expect((await fetch(`${base}/managed-jobs`, { headers: { cookie: 'demo_user=alice' } })).status).toBe(403);
+    const page = await browser.newPage();
+    await page.goto(`${base}/demo/sign-in?user=admin`);
+    expect(new URL(page.url()).pathname).toBe('/managed-jobs');
+    await page.locator('body[data-loaded="true"][data-live="socket"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('heading', { name: 'Queues' }).waitFor();
+    await page.close();
+  }, 60_000);
 });

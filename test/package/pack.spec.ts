@@ -27,6 +27,8 @@ describe('the packed package', () => {
     expect(existsSync(join(installed, 'dist', 'index.d.ts'))).toBe(true);
     expect(readdirSync(installed).sort()).toEqual(expect.arrayContaining(['README.md', 'dist', 'package.json']));
     expect(existsSync(join(installed, 'lib'))).toBe(false);
+    // The dashboard's files ship as they are (no build step for the user), beside dist/.
+    for (const file of ['index.html', 'dashboard.js', 'dashboard.css', 'live.js']) expect(existsSync(join(installed, 'assets', 'dashboard', file))).toBe(true);
 
     writeFileSync(
       join(appDir, 'app.mjs'),
@@ -68,5 +70,43 @@ describe('the packed package', () => {
       encoding: 'utf8',
     });
     expect(printed.trim()).toBe('"hi packed"');
+
+    // The dashboard, served from the installed package: its page, its files and the socket.io client.
+    writeFileSync(
+      join(appDir, 'dashboard.mjs'),
+      `
+      import 'reflect-metadata';
+      import { Module } from '@nestjs/common';
+      import { NestFactory } from '@nestjs/core';
+      import { TypeOrmModule } from '@nestjs/typeorm';
+      import * as lib from 'nestjs-managed-jobs';
+      class AppModule {}
+      Module({ imports: [
+        TypeOrmModule.forRoot({ type: 'better-sqlite3', database: process.argv[2], autoLoadEntities: true,
+          migrations: lib.managedJobsMigrations('better-sqlite3'), migrationsRun: true }),
+        lib.ManagedJobsModule.forRoot({ worker: { enabled: false }, storage: { root: process.argv[3] },
+          operator: { enabled: true, authorize: (req) => req.headers['x-admin'] === 'yes' } }),
+      ] })(AppModule);
+      const app = await NestFactory.create(AppModule, { logger: false });
+      await app.listen(0, '127.0.0.1');
+      const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const out = [];
+      for (const path of ['/managed-jobs', '/managed-jobs/assets/dashboard.js', '/managed-jobs/assets/view-job.js', '/managed-jobs/assets/socket.io.esm.min.js']) {
+        const response = await fetch(base + path, { headers: { 'x-admin': 'yes' } });
+        out.push(path + ' ' + response.status + ' ' + ((await response.text()).length > 100));
+      }
+      out.push('refused ' + (await fetch(base + '/managed-jobs')).status);
+      await app.close();
+      console.log(out.join('\\n'));
+      `,
+    );
+    const served = execFileSync(process.execPath, [join(appDir, 'dashboard.mjs'), join(dir, 'dashboard.sqlite'), join(dir, 'files')], { cwd: appDir, encoding: 'utf8' });
+    expect(served.trim().split('\n')).toEqual([
+      '/managed-jobs 200 true',
+      '/managed-jobs/assets/dashboard.js 200 true',
+      '/managed-jobs/assets/view-job.js 200 true',
+      '/managed-jobs/assets/socket.io.esm.min.js 200 true',
+      'refused 403',
+    ]);
   }, 120_000);
 });

@@ -50,7 +50,12 @@ describe.each(['postgres', 'mariadb'] as const)('events of a worker in another O
     const lib = buildLibrary();
     db = await createTestDatabase(dialect);
     // The web process: gateway on, worker off. It runs the migrations.
-    web = await createTestApp(db, { providers: [CrossProcessJobStub], listen: true, options: { worker: { enabled: false } } });
+    web = await createTestApp(db, {
+      providers: [CrossProcessJobStub],
+      listen: true,
+      // The operator feed (the dashboard's) hears the other process's jobs too.
+      options: { worker: { enabled: false }, operator: { enabled: true, authorize: (req) => req.headers['x-admin'] === 'yes' } },
+    });
     worker = await startWorker(lib, db);
   }, 180_000);
 
@@ -69,6 +74,8 @@ describe.each(['postgres', 'mariadb'] as const)('events of a worker in another O
     socket = await connect(web);
     const received = record(socket);
     expect(await subscribe(socket, 'jobs.remote-user')).toEqual({ ok: true });
+    const operator = await connect(web, { namespace: '/managed-jobs/operator', headers: { 'x-admin': 'yes' } });
+    const operatorReceived = record(operator);
 
     const job = await web.get(JobRunnerService).dispatch('cross-process', {}, { ownerId: 'remote-user', tenantId: 'remote-tenant' });
     await waitFor(() => eventsOf(received, job.jobId).some((r) => r.event === 'job.completed'), { timeoutMs: 30_000 });
@@ -87,6 +94,11 @@ describe.each(['postgres', 'mariadb'] as const)('events of a worker in another O
     const completed = events[events.length - 1].data;
     expect(completed).toMatchObject({ status: 'completed', progress: 100, ownerUserId: 'remote-user', result: { pid: worker!.pid } });
     expect(completed.result.pid).not.toBe(process.pid);
+    await waitFor(() => eventsOf(operatorReceived, job.jobId).some((r) => r.event === 'job.completed'), { timeoutMs: 10_000 });
+    const operatorNames = eventsOf(operatorReceived, job.jobId).map((r) => r.event);
+    operator.close();
+    expect(operatorNames[0]).toBe('job.started');
+    expect(operatorNames.slice(1, -1).every((n) => n === 'job.progress')).toBe(true);
   });
 
   it('carries events too big for a NOTIFY as ids, read back by the web process', async () => {

@@ -11,6 +11,7 @@ export const mysqlOperatorSql = operatorSql({
   idText: (c) => `CAST(${c} AS CHAR)`,
   timeParam: (p) => `CAST(${p} AS DATETIME(3))`,
   minusMs: (p) => `${NOW} - INTERVAL ROUND(${p} * 1000) MICROSECOND`,
+  floor: (e) => `FLOOR(${e})`,
   diffMs: (later, earlier) => `(TIMESTAMPDIFF(MICROSECOND, ${earlier}, ${later}) / 1000)`,
   inIds: (column, ids, values) => {
     values.push(...ids);

@@ -20,6 +20,8 @@ export interface SqlDialect {
   timeParam(placeholder: string): string;
   /** `now - ms` as a time. */
   minusMs(placeholder: string): string;
+  /** The largest integer not above a number. */
+  floor(expr: string): string;
   /** Milliseconds between two times (`later - earlier`). */
   diffMs(later: string, earlier: string): string;
   /** `column IN (ids)`: a text that depends at most on the count. */
@@ -117,6 +119,11 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     listJobs: (f, limit, offset) =>
       build((p) => `SELECT ${jobColumns} FROM managed_jobs ${where(f, p)} ORDER BY managed_jobs.job_id DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`),
     countJobs: (f) => build((p) => `SELECT count(*) AS total FROM managed_jobs ${where(f, p)}`),
+    finishedPerMinute: (minutes) =>
+      build(
+        (p) => `SELECT ${d.floor(`${d.diffMs(d.now, 'finished_at')} / 60000`)} AS minute_ago, status, count(*) AS n FROM managed_jobs
+          WHERE finished_at >= ${d.minusMs(p.add(minutes * 60_000))} AND status IN ('completed', 'failed') GROUP BY minute_ago, status`,
+      ),
     jobIds: (f, limit) => build((p) => `SELECT ${d.idText('job_id')} AS job_id, type FROM managed_jobs ${where(f, p)} ORDER BY managed_jobs.job_id LIMIT ${p.add(limit)}`),
     deleteJobs: (ids, statuses) =>
       build(

@@ -62,6 +62,8 @@ export interface OperatorSql {
   /** Jobs matching the filter, newest first, with every column (times as text). */
   listJobs(filter: JobFilter, limit: number, offset: number): Sql;
   countJobs(filter: JobFilter): Sql;
+  /** `minute_ago` (0 = this minute), `status`, `n`: jobs completed or failed in the last `minutes` (the finished_at index). */
+  finishedPerMinute(minutes: number): Sql;
   /** `job_id` and `type`, oldest first (bulk actions work through them in batches). */
   jobIds(filter: JobFilter, limit: number): Sql;
   /** Deletes these jobs if their status is one of `statuses` (files and steps cascade); returns their `job_id`s where it can. */

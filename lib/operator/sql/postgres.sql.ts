@@ -11,6 +11,7 @@ export const postgresOperatorSql = operatorSql({
   idText: (c) => `${c}::text`,
   timeParam: (p) => `${p}::timestamp`,
   minusMs: (p) => `${NOW} - make_interval(secs => ${p}::float8 / 1000.0)`,
+  floor: (e) => `floor(${e})::int`,
   diffMs: (later, earlier) => `(extract(epoch FROM (${later} - ${earlier})) * 1000)::float8`,
   inIds: (column, ids, values) => {
     values.push(ids);

@@ -11,6 +11,7 @@ export const sqliteOperatorSql = operatorSql({
   idText: (c) => c,
   timeParam: (p) => p,
   minusMs: (p) => `strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%.3f seconds', ${p} / 1000.0))`,
+  floor: (e) => `CAST(${e} AS INTEGER)`, // positive here: truncation is the floor
   diffMs: (later, earlier) => `((julianday(${later}) - julianday(${earlier})) * 86400000.0)`,
   inIds: (column, ids, values) => {
     values.push(JSON.stringify(ids));
