@@ -112,3 +112,5 @@ export { BatchStatus } from './workflows/batch.interfaces.js';
 export type { BatchItem, BatchOptions, BatchRecord, BatchCallback, BatchFailurePolicy, JobBatchHandle } from './workflows/batch.interfaces.js';
 export { ManagedBatchEvents, ManagedBatchEvent, ManagedBatchProgressEvent, ManagedBatchFinishedEvent, type ManagedBatchEventName } from './workflows/batch.events.js';
 export { InvalidBatchError, BatchNotFoundError, BatchNotRunningError, type InvalidBatchProblem } from './errors/workflow.errors.js';
+export { BatchBroadcastEvents, type BatchBroadcastEventName } from './gateway/gateway.constants.js';
+export type { BatchBroadcast } from './gateway/batch-broadcaster.js';

@@ -51,7 +51,8 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     ${d.jsonText('state')} AS state, ${d.jsonText('result')} AS result, progress_percentage, progress_message, owner_user_id, owner_tenant_id,
     triggered_by_user_id, attempts, max_attempts, idempotent, ${t('available_at')} AS available_at, lease_owner,
     ${t('lease_expires_at')} AS lease_expires_at, fence, failed_reason, ${t('started_at')} AS started_at, ${t('finished_at')} AS finished_at,
-    ${t('created_at')} AS created_at, ${t('updated_at')} AS updated_at`;
+    ${t('created_at')} AS created_at, ${t('updated_at')} AS updated_at, ${d.idText('batch_id')} AS batch_id, batch_key,
+    ${d.idText('callback_batch_id')} AS callback_batch_id`;
 
   const where = (f: JobFilter, p: Params): string => {
     const parts: string[] = [];
@@ -59,6 +60,7 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     if (f.statuses?.length) parts.push(`status IN (${f.statuses.map((s) => p.add(s)).join(', ')})`);
     if (f.queue !== undefined) parts.push(`queue = ${p.add(f.queue)}`);
     if (f.type !== undefined) parts.push(`type = ${p.add(f.type)}`);
+    if (f.batchId !== undefined) parts.push(`batch_id = ${p.add(f.batchId)}`);
     if (f.ownerId !== undefined) parts.push(`owner_user_id = ${p.add(f.ownerId)}`);
     if (f.tenantId !== undefined) parts.push(`owner_tenant_id = ${p.add(f.tenantId)}`);
     if (f.createdFrom !== undefined) parts.push(`created_at >= ${d.timeParam(p.add(f.createdFrom))}`);
