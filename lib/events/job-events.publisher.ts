@@ -77,6 +77,13 @@ export class JobEventsPublisher implements OnModuleInit {
     return () => this.batchListeners.delete(listener);
   }
 
+  /** Whether anyone would receive a batch event (so that a member's end can skip reading its batch's running count). */
+  wantsBatches(): boolean {
+    if (this.batchListeners.size > 0) return true;
+    if (!this.emitter) return false;
+    return Boolean(this.emitter.hasListeners('managed-batch.progress') || this.emitter.hasListeners('managed-batch.finished')) || this.emitter.listenersAny().length > 0;
+  }
+
   /** `managed-batch.progress` / `managed-batch.finished`, to `@OnEvent` listeners and batch subscribers. */
   publishBatch(event: ManagedBatchEvent): void {
     try {

@@ -5,11 +5,15 @@
  * instantiated by each dialect's `batch.store.ts`.
  *
  * Design notes:
- * - Every program that changes a batch first locks its row (`lockBatch`: `FOR UPDATE`; SQLite's
- *   immediate transaction is the lock). Member ends of one batch are therefore serialised, so
- *   "are all of X's dependencies completed?" and "was that the last member?" are answered on
- *   committed data: two dependencies completing at once cannot both miss the dependent, and only
- *   one finisher sees the batch's last member (`finishBatch` is also conditional on `running`).
+ * - Every program that changes a batch locks its row (`lockBatch` `FOR UPDATE`, or the counter
+ *   update; SQLite's immediate transaction is the lock) before it reads anything of the batch.
+ *   A member's run end writes the member's own row first and only then takes the batch lock, so
+ *   the lock is held for the bookkeeping only; under READ COMMITTED every statement after the
+ *   lock sees what the previous holder committed. So "are all of X's dependencies completed?" and
+ *   "was that the last member?" are answered on committed data: two dependencies completing at
+ *   once cannot both miss the dependent (the second to lock sees the first's commit and its own
+ *   write), and only one finisher sees the batch's last member (`finishBatch` is also conditional
+ *   on `running`).
  * - Counters (`completed`, `failed`, `stopped`) move by the rows each program changed, in the
  *   transaction that changed them: never a count over the members.
  * - No statement updates `managed_jobs` with a subquery on `managed_jobs` (MySQL refuses it):
@@ -29,12 +33,16 @@ export interface BatchDialect {
   now: string;
   /** Row lock of a read (`FOR UPDATE`), or '' where the transaction itself is the lock. */
   forUpdate: string;
+  /** The same, passing over rows another transaction holds (`FOR UPDATE SKIP LOCKED`), or ''. */
+  skipLocked: string;
   /** `$n` placeholders (PostgreSQL) instead of `?`. */
   numbered: boolean;
   /** A JSON column read as text. */
   jsonText(column: string): string;
   /** A count read as a number. */
   count: string;
+  /** `UPDATE … RETURNING *` exists (PostgreSQL, SQLite); else the row is read after the update. */
+  returning: boolean;
 }
 
 const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
@@ -89,10 +97,11 @@ export function batchSql(d: BatchDialect) {
       return sql(`SELECT ${d.count} AS n FROM managed_jobs WHERE batch_id = ? AND status = 'running'`, [batchId]);
     },
 
+    /** Moves the counters; returns the row after (`returning`), which also locks it until the transaction ends. */
     bumpBatch(batchId: string, delta: { total?: number; completed?: number; failed?: number; stopped?: number }): Sql {
       return sql(
         `UPDATE managed_job_batches SET total = total + ?, completed = completed + ?, failed = failed + ?, stopped = stopped + ?,
-          updated_at = ${NOW} WHERE batch_id = ?`,
+          updated_at = ${NOW} WHERE batch_id = ?${d.returning ? ' RETURNING *' : ''}`,
         [delta.total ?? 0, delta.completed ?? 0, delta.failed ?? 0, delta.stopped ?? 0, batchId],
       );
     },
@@ -185,6 +194,15 @@ export function batchSql(d: BatchDialect) {
     /** Members in these statuses. */
     membersIn(batchId: string, statuses: string[]): Sql {
       return sql(`SELECT job_id, queue FROM managed_jobs WHERE batch_id = ? AND status IN (${list(statuses.length)})`, [batchId, ...statuses]);
+    },
+
+    /**
+     * Running members to stop, locked, passing over those whose own run end is committing right
+     * now (it holds the row and waits for the batch lock we hold: waiting for it would deadlock;
+     * it ends the member itself a moment later).
+     */
+    runningUnlocked(batchId: string): Sql {
+      return sql(`SELECT job_id FROM managed_jobs WHERE batch_id = ? AND status = 'running'${d.skipLocked}`, [batchId]);
     },
 
     /** Running members stopped by a failure: remember it, so that retrying that failure revives them. */

@@ -30,12 +30,17 @@ function chunks<T>(items: T[], size = ID_CHUNK): T[][] {
   return out;
 }
 
+/** Moves the batch's counters (locking its row) and returns the row after. */
+function* bump(sql: BatchSql, batchId: string, delta: Parameters<BatchSql['bumpBatch']>[1]): BatchProgram<BatchRow | null> {
+  const rows = yield all(sql.bumpBatch(batchId, delta));
+  if (Array.isArray(rows) && rows.length) return rows[0];
+  return (yield all(sql.lockBatch(batchId)))[0] ?? null;
+}
+
 /** What a program changed, for the events the caller publishes after the commit. */
 export interface BatchChange {
   /** The batch row after the change (null: no such batch). */
   batch: BatchRow | null;
-  /** Members running now. */
-  running: number;
   /** This transaction ended the batch. */
   finished: boolean;
   /** Running members this transaction stopped (their workers are told). */
@@ -74,12 +79,12 @@ export function* addMembers(sql: BatchSql, batchId: string, plan: (existing: Map
   }
   const p = plan(existing);
   yield* writeMembers(sql, batchId, p);
-  yield run(sql.bumpBatch(batchId, { total: p.members.length }));
+  yield* bump(sql, batchId, { total: p.members.length });
   // Dependencies that already completed free their new dependents now; ones that failed stop them.
   const doomed = new Set(p.edges.filter(([, dep]) => endedDeps.has(dep)).map(([id]) => id));
   let stopped = 0;
   for (const part of chunks([...doomed])) stopped += yield run(sql.stopUnstarted(part, BATCH_DEPENDENCY_ENDED('?'), null));
-  if (stopped) yield run(sql.bumpBatch(batchId, { stopped }));
+  if (stopped) yield* bump(sql, batchId, { stopped });
   yield* release(sql, p.waiting.filter((id) => !doomed.has(id)));
   const [after] = yield all(sql.lockBatch(batchId));
   return after;
@@ -120,7 +125,7 @@ function* stopAll(sql: BatchSql, batchId: string, reason: string, stoppedBy: str
   let stopped = 0;
   const unstarted: Array<{ job_id: string }> = yield all(sql.membersIn(batchId, ['waiting', 'pending']));
   for (const part of chunks(unstarted.map((r) => r.job_id))) stopped += yield run(sql.stopUnstarted(part, reason, stoppedBy));
-  const running: Array<{ job_id: string }> = yield all(sql.membersIn(batchId, ['running']));
+  const running: Array<{ job_id: string }> = yield all(sql.runningUnlocked(batchId));
   for (const { job_id } of running) {
     if (job_id === except) continue;
     const row: ManagedJobEntity | null = yield { op: 'stop', jobId: job_id };
@@ -132,37 +137,38 @@ function* stopAll(sql: BatchSql, batchId: string, reason: string, stoppedBy: str
 }
 
 /**
- * What a member's end does to its batch (the batch row is locked, the member's row already
- * changed by this transaction): counters, dependents, the failure policy, the end of the batch.
+ * What a member's end does to its batch, after the member's own row changed in this transaction:
+ * the counter moves first (which takes the batch lock: see `batch.sql.ts`), then dependents,
+ * the failure policy and the end of the batch. Null when the batch does not exist.
  */
-function* afterEnd(sql: BatchSql, batch: BatchRow, member: { jobId: string; key: string | null }, outcome: 'completed' | 'failed' | 'stopped'): BatchProgram<BatchChange> {
-  const batchId: string = batch.batch_id;
-  const change: BatchChange = { batch, running: 0, finished: false, stoppedRunning: [], callbacks: [], queued: false };
+function* afterEnd(sql: BatchSql, batchId: string, member: { jobId: string; key: string | null }, outcome: 'completed' | 'failed' | 'stopped'): BatchProgram<BatchChange | null> {
   const delta = { completed: 0, failed: 0, stopped: 0 };
   delta[outcome] = 1;
+  let batch = yield* bump(sql, batchId, delta);
+  if (!batch) return null;
+  const change: BatchChange = { batch, finished: false, stoppedRunning: [], callbacks: [], queued: false };
   let failBatch = false;
+  let stopped = 0;
   if (outcome === 'completed') {
     const dependents: Array<{ job_id: string }> = yield all(sql.dependents(member.jobId));
     if (dependents.length) change.queued = yield* release(sql, dependents.map((d) => d.job_id));
   } else {
     const name = member.key ?? member.jobId;
-    failBatch = outcome === 'failed' && batch.status === BatchStatus.Running && failureEndsBatch(batch, Number(batch.failed) + 1);
+    failBatch = outcome === 'failed' && batch.status === BatchStatus.Running && failureEndsBatch(batch, Number(batch.failed));
     if (failBatch) {
-      delta.stopped += yield* stopAll(sql, batchId, BATCH_STOPPED_BY(name), member.jobId, change, member.jobId);
+      stopped = yield* stopAll(sql, batchId, BATCH_STOPPED_BY(name), member.jobId, change, member.jobId);
     } else {
       // Whatever depends on it, directly or not, can no longer run.
       const closure: Array<{ job_id: string }> = yield all(sql.dependentsClosure(member.jobId));
-      for (const part of chunks(closure.map((r) => r.job_id))) delta.stopped += yield run(sql.stopUnstarted(part, BATCH_DEPENDENCY_ENDED(name), member.jobId));
+      for (const part of chunks(closure.map((r) => r.job_id))) stopped += yield run(sql.stopUnstarted(part, BATCH_DEPENDENCY_ENDED(name), member.jobId));
     }
   }
-  yield run(sql.bumpBatch(batchId, delta));
-  const [now] = yield all(sql.lockBatch(batchId));
-  change.batch = now;
-  if (outcome === 'failed') yield* dispatchCallback(sql, now, 'catch', change);
-  const finished = Number(now.completed) + Number(now.failed) + Number(now.stopped) >= Number(now.total);
-  const status = failBatch ? BatchStatus.Failed : !finished ? null : Number(now.failed) > 0 ? BatchStatus.Partial : BatchStatus.Completed;
-  if (status) yield* finish(sql, now, status, change);
-  change.running = Number((yield all(sql.countRunning(batchId)))[0].n);
+  if (stopped) batch = (yield* bump(sql, batchId, { stopped }))!;
+  change.batch = batch;
+  if (outcome === 'failed') yield* dispatchCallback(sql, batch, 'catch', change);
+  const finished = Number(batch.completed) + Number(batch.failed) + Number(batch.stopped) >= Number(batch.total);
+  const status = failBatch ? BatchStatus.Failed : !finished ? null : Number(batch.failed) > 0 ? BatchStatus.Partial : BatchStatus.Completed;
+  if (status) yield* finish(sql, batch, status, change);
   return change;
 }
 
@@ -180,19 +186,16 @@ type MemberRef = { jobId: string; key: string | null; batchId: string };
 
 /** A member's completion (null: the run was no longer its own). */
 export function* completeMember(sql: BatchSql, member: MemberRef, completion: Completion, workerId: string): BatchProgram<BatchChange | null> {
-  const [batch] = yield all(sql.lockBatch(member.batchId));
   if (!(yield { op: 'complete', run: completion, workerId })) return null;
-  if (!batch) return emptyChange();
-  return yield* afterEnd(sql, batch, member, 'completed');
+  return (yield* afterEnd(sql, member.batchId, member, 'completed')) ?? emptyChange();
 }
 
 /** A member's failed try: a retry changes nothing of the batch; a final failure applies the policy. */
 export function* failMember(sql: BatchSql, member: MemberRef, failure: Failure, workerId: string): BatchProgram<{ job: ManagedJobEntity; change: BatchChange | null } | null> {
-  const [batch] = yield all(sql.lockBatch(member.batchId));
   const job: ManagedJobEntity | null = yield { op: 'fail', run: failure, workerId };
   if (!job) return null;
-  if (!batch || job.status !== 'failed') return { job, change: null };
-  return { job, change: yield* afterEnd(sql, batch, member, 'failed') };
+  if (job.status !== 'failed') return { job, change: null };
+  return { job, change: yield* afterEnd(sql, member.batchId, member, 'failed') };
 }
 
 /** A failure written elsewhere (a reaped run): counted once, by the process that reaped it. */
@@ -200,7 +203,7 @@ export function* memberFailed(sql: BatchSql, member: MemberRef): BatchProgram<Ba
   const [batch] = yield all(sql.lockBatch(member.batchId));
   const [row] = yield all(sql.memberStatus(member.jobId));
   if (!batch || row?.status !== 'failed') return null;
-  return yield* afterEnd(sql, batch, member, 'failed');
+  return yield* afterEnd(sql, member.batchId, member, 'failed');
 }
 
 /** `stop()` of a member: stopped, its dependents with it. */
@@ -208,7 +211,7 @@ export function* stopMember(sql: BatchSql, member: MemberRef, scope: ScopeFilter
   const [batch] = yield all(sql.lockBatch(member.batchId));
   const job: ManagedJobEntity | null = yield { op: 'stop', jobId: member.jobId, scope };
   if (!job) return null;
-  return { job, change: batch ? yield* afterEnd(sql, batch, member, 'stopped') : emptyChange() };
+  return { job, change: batch ? ((yield* afterEnd(sql, member.batchId, member, 'stopped')) ?? emptyChange()) : emptyChange() };
 }
 
 /**
@@ -234,10 +237,9 @@ export function* retryMember(
   const revived: Array<{ job_id: string }> = yield all(sql.stoppedBy(member.batchId, member.jobId));
   for (const part of chunks(revived.map((r) => r.job_id))) delta.stopped -= yield run(sql.revive(part));
   yield* release(sql, [member.jobId, ...revived.map((r) => r.job_id)]);
-  yield run(sql.bumpBatch(member.batchId, delta));
+  yield* bump(sql, member.batchId, delta);
   yield run(sql.reopenBatch(member.batchId));
   [change.batch] = yield all(sql.lockBatch(member.batchId));
-  change.running = Number((yield all(sql.countRunning(member.batchId)))[0].n);
   const [after] = yield all(sql.memberStatus(member.jobId));
   job.status = after.status;
   return { job, change };
@@ -248,18 +250,13 @@ export function* cancelBatch(sql: BatchSql, batchId: string, inScope: (row: Batc
   const [batch] = yield all(sql.lockBatch(batchId));
   if (!batch || !inScope(batch)) return null;
   const change: BatchChange = { ...emptyChange(), batch };
-  if (batch.status !== BatchStatus.Running) {
-    change.running = Number((yield all(sql.countRunning(batchId)))[0].n);
-    return change;
-  }
+  if (batch.status !== BatchStatus.Running) return change;
   const stopped = yield* stopAll(sql, batchId, BATCH_CANCELLED(), null, change);
-  yield run(sql.bumpBatch(batchId, { stopped }));
-  const [now] = yield all(sql.lockBatch(batchId));
+  const now = (yield* bump(sql, batchId, { stopped }))!;
   yield* finish(sql, now, BatchStatus.Cancelled, change);
-  change.running = Number((yield all(sql.countRunning(batchId)))[0].n);
   return change;
 }
 
 function emptyChange(): BatchChange {
-  return { batch: null, running: 0, finished: false, stoppedRunning: [], callbacks: [], queued: false };
+  return { batch: null, finished: false, stoppedRunning: [], callbacks: [], queued: false };
 }

@@ -114,7 +114,7 @@ export class Workflows {
     const change = isId(batchId) ? await this.driver.run(() => programs.cancelBatch(this.driver.sql, batchId, (row) => inScope(row, filter))) : null;
     if (!change?.batch) throw new BatchNotFoundError(String(batchId));
     this.publish(change, true);
-    return toBatchRecord(change.batch, change.running);
+    return toBatchRecord(change.batch, await this.running(batchId));
   }
 
   async isCancelled(batchId: string): Promise<boolean> {
@@ -162,13 +162,28 @@ export class Workflows {
     return ended?.job ?? null;
   }
 
+  /** Members running now: a few entries of the batch index (read after the commit, outside the batch lock). */
+  private async running(batchId: string): Promise<number> {
+    const [row] = await this.driver.read(this.driver.sql.countRunning(batchId));
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Stop requests and wake-ups at once; the batch events (when anyone listens) after reading the
+   * running count, progress before finished. `always`: a cancel publishes only `finished`.
+   */
   private publish(change: programs.BatchChange, always: boolean): void {
     for (const jobId of change.stoppedRunning) this.deps.stopRequested(jobId);
     if (change.queued) this.deps.wake();
-    if (!change.batch) return;
-    const record = toBatchRecord(change.batch, change.running);
-    if (!always || !change.finished) this.deps.events.publishBatch(new ManagedBatchProgressEvent(record));
-    if (change.finished) this.deps.events.publishBatch(new ManagedBatchFinishedEvent(record));
+    const batch = change.batch;
+    if (!batch || !this.deps.events.wantsBatches()) return;
+    void this.running(batch.batch_id)
+      .catch(() => 0)
+      .then((running) => {
+        const record = toBatchRecord(batch, running);
+        if (!always || !change.finished) this.deps.events.publishBatch(new ManagedBatchProgressEvent(record));
+        if (change.finished) this.deps.events.publishBatch(new ManagedBatchFinishedEvent(record));
+      });
   }
 
   private async prepareMembers(items: BatchItem[], owner: DispatchOptions): Promise<NewJob[]> {

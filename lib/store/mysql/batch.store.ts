@@ -13,7 +13,7 @@ import { completeJob, completedAttempts, failJob, failedAttempt, stopJob, stoppa
  * every read sees what the previous holder committed). Wake-ups bump the change counter.
  */
 export class MysqlBatchStore implements BatchDriver {
-  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', numbered: false, jsonText: (c) => `CAST(${c} AS CHAR)`, count: 'count(*)' });
+  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', skipLocked: ' FOR UPDATE SKIP LOCKED', numbered: false, jsonText: (c) => `CAST(${c} AS CHAR)`, count: 'count(*)', returning: false });
 
   constructor(private readonly db: MysqlConnection) {}
 

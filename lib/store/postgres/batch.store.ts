@@ -11,11 +11,24 @@ import { completeJobs, failJob, stopJob } from './run-end.sql.js';
 
 /** Workflow programs on PostgreSQL: one READ COMMITTED transaction on one pooled client. */
 export class PostgresBatchStore implements BatchDriver {
-  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', numbered: true, jsonText: (c) => `${c}::text`, count: 'count(*)::int' });
+  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', skipLocked: ' FOR UPDATE SKIP LOCKED', numbered: true, jsonText: (c) => `${c}::text`, count: 'count(*)::int', returning: true });
 
   constructor(private readonly db: PostgresConnection) {}
 
+  /** A deadlock (40P01) or serialisation failure rolls back; the program runs again from the start. */
   async run<T>(make: () => BatchProgram<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(make);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 * attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private async runOnce<T>(make: () => BatchProgram<T>): Promise<T> {
     const client = await this.db.pool.connect();
     let broken = false;
     const q = async (s: Sql) => client.query({ text: s.text, values: s.values, types: this.db.types });

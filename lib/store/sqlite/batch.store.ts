@@ -12,7 +12,7 @@ import type { SqliteConnection } from './sqlite.connection.js';
  * is the batch lock). Wake-ups need no message: other processes notice the commit.
  */
 export class SqliteBatchStore implements BatchDriver {
-  readonly sql = batchSql({ now: NOW, forUpdate: '', numbered: false, jsonText: (c) => c, count: 'count(*)' });
+  readonly sql = batchSql({ now: NOW, forUpdate: '', skipLocked: '', numbered: false, jsonText: (c) => c, count: 'count(*)', returning: true });
 
   constructor(private readonly db: SqliteConnection) {}
 
