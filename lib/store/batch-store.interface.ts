@@ -18,8 +18,8 @@ export type BatchOp =
   | { op: 'run'; q: { text: string; values: unknown[] } }
   /** Plain inserts (no queue-control keys). */
   | { op: 'insert'; jobs: NewJob[] }
-  /** The dialect's completion of one run (job row and ledger row); answers whether it was still the run's. */
-  | { op: 'complete'; run: Completion; workerId: string }
+  /** The dialect's completion of runs (job rows and ledger rows); answers the ids of those still theirs. */
+  | { op: 'complete'; runs: Completion[]; workerId: string }
   /** The dialect's failure of one run; answers the job row, or null when the run was no longer its. */
   | { op: 'fail'; run: Failure; workerId: string }
   /** The dialect's `stop()` of one job (ledger, wake-up of its worker); answers the job row or null. */

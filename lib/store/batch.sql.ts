@@ -5,15 +5,16 @@
  * instantiated by each dialect's `batch.store.ts`.
  *
  * Design notes:
- * - Every program that changes a batch locks its row (`lockBatch` `FOR UPDATE`, or the counter
- *   update; SQLite's immediate transaction is the lock) before it reads anything of the batch.
- *   A member's run end writes the member's own row first and only then takes the batch lock, so
- *   the lock is held for the bookkeeping only; under READ COMMITTED every statement after the
- *   lock sees what the previous holder committed. So "are all of X's dependencies completed?" and
- *   "was that the last member?" are answered on committed data: two dependencies completing at
- *   once cannot both miss the dependent (the second to lock sees the first's commit and its own
- *   write), and only one finisher sees the batch's last member (`finishBatch` is also conditional
- *   on `running`).
+ * - Every program that changes a batch first locks its row (`lockBatch` / `lockBatches`, in batch
+ *   id order; SQLite's immediate transaction is the lock), before it touches a member. Member ends
+ *   of one batch are therefore serialised and, under READ COMMITTED, every statement after the
+ *   lock sees what the previous holder committed: "are all of X's dependencies completed?" and
+ *   "was that the last member?" are answered on committed data. Two dependencies completing at
+ *   once cannot both miss the dependent, and only one finisher sees the batch's last member
+ *   (`finishBatch` is also conditional on `running`). Since no transaction holds a member row
+ *   while waiting for a batch row, a failFast that stops running members cannot deadlock with
+ *   their own run ends. Completions are written many per transaction (see workflows.ts), so the
+ *   lock is taken once for all the members of a batch that finished together.
  * - Counters (`completed`, `failed`, `stopped`) move by the rows each program changed, in the
  *   transaction that changed them: never a count over the members.
  * - No statement updates `managed_jobs` with a subquery on `managed_jobs` (MySQL refuses it):
@@ -33,8 +34,6 @@ export interface BatchDialect {
   now: string;
   /** Row lock of a read (`FOR UPDATE`), or '' where the transaction itself is the lock. */
   forUpdate: string;
-  /** The same, passing over rows another transaction holds (`FOR UPDATE SKIP LOCKED`), or ''. */
-  skipLocked: string;
   /** `$n` placeholders (PostgreSQL) instead of `?`. */
   numbered: boolean;
   /** A JSON column read as text. */
@@ -163,9 +162,9 @@ export function batchSql(d: BatchDialect) {
       );
     },
 
-    /** The direct dependents of a member. */
-    dependents(jobId: string): Sql {
-      return sql(`SELECT job_id FROM managed_job_dependencies WHERE depends_on = ?`, [jobId]);
+    /** The direct dependents of these members. */
+    dependents(jobIds: string[]): Sql {
+      return sql(`SELECT DISTINCT job_id FROM managed_job_dependencies WHERE depends_on IN (${list(jobIds.length)})`, jobIds);
     },
 
     /** Every member that depends on `jobId`, directly or not. */
@@ -196,13 +195,14 @@ export function batchSql(d: BatchDialect) {
       return sql(`SELECT job_id, queue FROM managed_jobs WHERE batch_id = ? AND status IN (${list(statuses.length)})`, [batchId, ...statuses]);
     },
 
-    /**
-     * Running members to stop, locked, passing over those whose own run end is committing right
-     * now (it holds the row and waits for the batch lock we hold: waiting for it would deadlock;
-     * it ends the member itself a moment later).
-     */
-    runningUnlocked(batchId: string): Sql {
-      return sql(`SELECT job_id FROM managed_jobs WHERE batch_id = ? AND status = 'running'${d.skipLocked}`, [batchId]);
+    /** Running members to stop, locked (a member's own run end takes the batch lock first, so it cannot hold one of these while waiting for us). */
+    runningLocked(batchId: string): Sql {
+      return sql(`SELECT job_id FROM managed_jobs WHERE batch_id = ? AND status = 'running'${d.forUpdate}`, [batchId]);
+    },
+
+    /** Several batch rows locked in one order (batch id), so that two transactions never wait on each other's. */
+    lockBatches(batchIds: string[]): Sql {
+      return sql(`SELECT batch_id FROM managed_job_batches WHERE batch_id IN (${list(batchIds.length)}) ORDER BY batch_id${d.forUpdate}`, batchIds);
     },
 
     /** Running members stopped by a failure: remember it, so that retrying that failure revives them. */

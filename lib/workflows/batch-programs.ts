@@ -125,7 +125,7 @@ function* stopAll(sql: BatchSql, batchId: string, reason: string, stoppedBy: str
   let stopped = 0;
   const unstarted: Array<{ job_id: string }> = yield all(sql.membersIn(batchId, ['waiting', 'pending']));
   for (const part of chunks(unstarted.map((r) => r.job_id))) stopped += yield run(sql.stopUnstarted(part, reason, stoppedBy));
-  const running: Array<{ job_id: string }> = yield all(sql.runningUnlocked(batchId));
+  const running: Array<{ job_id: string }> = yield all(sql.runningLocked(batchId));
   for (const { job_id } of running) {
     if (job_id === except) continue;
     const row: ManagedJobEntity | null = yield { op: 'stop', jobId: job_id };
@@ -138,7 +138,7 @@ function* stopAll(sql: BatchSql, batchId: string, reason: string, stoppedBy: str
 
 /**
  * What a member's end does to its batch, after the member's own row changed in this transaction:
- * the counter moves first (which takes the batch lock: see `batch.sql.ts`), then dependents,
+ * the batch row is locked already (see `batch.sql.ts`); the counter moves, then dependents,
  * the failure policy and the end of the batch. Null when the batch does not exist.
  */
 function* afterEnd(sql: BatchSql, batchId: string, member: { jobId: string; key: string | null }, outcome: 'completed' | 'failed' | 'stopped'): BatchProgram<BatchChange | null> {
@@ -150,7 +150,7 @@ function* afterEnd(sql: BatchSql, batchId: string, member: { jobId: string; key:
   let failBatch = false;
   let stopped = 0;
   if (outcome === 'completed') {
-    const dependents: Array<{ job_id: string }> = yield all(sql.dependents(member.jobId));
+    const dependents: Array<{ job_id: string }> = yield all(sql.dependents([member.jobId]));
     if (dependents.length) change.queued = yield* release(sql, dependents.map((d) => d.job_id));
   } else {
     const name = member.key ?? member.jobId;
@@ -186,12 +186,51 @@ type MemberRef = { jobId: string; key: string | null; batchId: string };
 
 /** A member's completion (null: the run was no longer its own). */
 export function* completeMember(sql: BatchSql, member: MemberRef, completion: Completion, workerId: string): BatchProgram<BatchChange | null> {
-  if (!(yield { op: 'complete', run: completion, workerId })) return null;
-  return (yield* afterEnd(sql, member.batchId, member, 'completed')) ?? emptyChange();
+  const { done, changes } = yield* completeMembers(sql, [{ member, completion }], workerId);
+  return done.length ? (changes[0] ?? emptyChange()) : null;
+}
+
+/**
+ * Members' completions in one transaction (the facade batches those that finish together, as the
+ * claim loop batches plain ones): the run ends first, then per batch, in batch id order (so two
+ * processes' transactions lock batch rows in one order and cannot deadlock on them), one counter
+ * move of all its members, their dependents, and the end check.
+ */
+export function* completeMembers(
+  sql: BatchSql,
+  items: Array<{ member: MemberRef; completion: Completion }>,
+  workerId: string,
+): BatchProgram<{ done: string[]; changes: BatchChange[] }> {
+  const batchIds = [...new Set(items.map((i) => i.member.batchId))].sort();
+  for (const part of chunks(batchIds)) yield all(sql.lockBatches(part));
+  const done: string[] = yield { op: 'complete', runs: items.map((i) => i.completion), workerId };
+  const ended = new Set(done);
+  const byBatch = new Map<string, string[]>();
+  for (const { member } of items) if (ended.has(member.jobId)) byBatch.set(member.batchId, [...(byBatch.get(member.batchId) ?? []), member.jobId]);
+  const changes: BatchChange[] = [];
+  for (const batchId of [...byBatch.keys()].sort()) {
+    const change = yield* afterCompleted(sql, batchId, byBatch.get(batchId)!);
+    if (change) changes.push(change);
+  }
+  return { done, changes };
+}
+
+function* afterCompleted(sql: BatchSql, batchId: string, jobIds: string[]): BatchProgram<BatchChange | null> {
+  const batch = yield* bump(sql, batchId, { completed: jobIds.length });
+  if (!batch) return null;
+  const change: BatchChange = { batch, finished: false, stoppedRunning: [], callbacks: [], queued: false };
+  const dependents = new Set<string>();
+  for (const part of chunks(jobIds)) for (const d of (yield all(sql.dependents(part))) as Array<{ job_id: string }>) dependents.add(d.job_id);
+  if (dependents.size) change.queued = yield* release(sql, [...dependents]);
+  if (Number(batch.completed) + Number(batch.failed) + Number(batch.stopped) >= Number(batch.total)) {
+    yield* finish(sql, batch, Number(batch.failed) > 0 ? BatchStatus.Partial : BatchStatus.Completed, change);
+  }
+  return change;
 }
 
 /** A member's failed try: a retry changes nothing of the batch; a final failure applies the policy. */
 export function* failMember(sql: BatchSql, member: MemberRef, failure: Failure, workerId: string): BatchProgram<{ job: ManagedJobEntity; change: BatchChange | null } | null> {
+  yield all(sql.lockBatch(member.batchId));
   const job: ManagedJobEntity | null = yield { op: 'fail', run: failure, workerId };
   if (!job) return null;
   if (job.status !== 'failed') return { job, change: null };

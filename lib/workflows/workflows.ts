@@ -35,6 +35,9 @@ export interface WorkflowDeps {
 
 type Member = Pick<ManagedJobEntity, 'jobId' | 'batchId' | 'batchKey'>;
 
+/** Member completions written by one transaction at most. */
+const MAX_COMPLETIONS_PER_TRANSACTION = 200;
+
 export class Workflows {
   constructor(private readonly deps: WorkflowDeps) {}
 
@@ -132,11 +135,39 @@ export class Workflows {
 
   // Run ends of members (the run executor, the reaper and JobRunnerService call these for jobs with a batchId).
 
-  async completeMember(job: Member, completion: Completion, workerId: string): Promise<CompletedRun | null> {
-    const change = await this.driver.run(() => programs.completeMember(this.driver.sql, ref(job), completion, workerId));
-    if (!change) return null;
-    this.publish(change, false);
-    return { jobId: job.jobId, finishedAt: new Date() };
+  /**
+   * A member's completion. Completions that arrive while one transaction is in flight wait and go
+   * together in the next (one counter move per batch for all of them), as the claim loop batches
+   * plain completions: a big batch's members would otherwise queue one by one on its row lock.
+   */
+  completeMember(job: Member, completion: Completion, workerId: string): Promise<CompletedRun | null> {
+    return new Promise((resolve, reject) => {
+      this.completions.push({ job, completion, workerId, resolve, reject });
+      this.flushing ??= this.flushCompletions();
+    });
+  }
+
+  private readonly completions: Array<{ job: Member; completion: Completion; workerId: string; resolve: (run: CompletedRun | null) => void; reject: (error: unknown) => void }> = [];
+  private flushing?: Promise<void>;
+
+  private async flushCompletions(): Promise<void> {
+    while (this.completions.length) {
+      const group = this.completions.splice(0, MAX_COMPLETIONS_PER_TRANSACTION);
+      const workerId = group[0].workerId;
+      const same = group.filter((g) => g.workerId === workerId);
+      this.completions.unshift(...group.filter((g) => g.workerId !== workerId));
+      try {
+        const items = same.map((g) => ({ member: ref(g.job), completion: g.completion }));
+        const { done, changes } = await this.driver.run(() => programs.completeMembers(this.driver.sql, items, workerId));
+        for (const change of changes) this.publish(change, false);
+        const ended = new Set(done);
+        const at = new Date();
+        for (const g of same) g.resolve(ended.has(g.job.jobId) ? { jobId: g.job.jobId, finishedAt: at } : null);
+      } catch (error) {
+        for (const g of same) g.reject(error);
+      }
+    }
+    this.flushing = undefined;
   }
 
   async failMember(job: Member, failure: Failure, workerId: string): Promise<ManagedJobEntity | null> {
@@ -177,14 +208,15 @@ export class Workflows {
     if (change.queued) this.deps.wake();
     const batch = change.batch;
     if (!batch || !this.deps.events.wantsBatches()) return;
-    void this.running(batch.batch_id)
-      .catch(() => 0)
-      .then((running) => {
-        const record = toBatchRecord(batch, running);
-        if (!always || !change.finished) this.deps.events.publishBatch(new ManagedBatchProgressEvent(record));
-        if (change.finished) this.deps.events.publishBatch(new ManagedBatchFinishedEvent(record));
-      });
+    // One after the other, so that events leave in the order of their transactions.
+    this.published = this.published.then(async () => {
+      const record = toBatchRecord(batch, await this.running(batch.batch_id).catch(() => 0));
+      if (!always || !change.finished) this.deps.events.publishBatch(new ManagedBatchProgressEvent(record));
+      if (change.finished) this.deps.events.publishBatch(new ManagedBatchFinishedEvent(record));
+    });
   }
+
+  private published: Promise<void> = Promise.resolve();
 
   private async prepareMembers(items: BatchItem[], owner: DispatchOptions): Promise<NewJob[]> {
     const rows: NewJob[] = [];

@@ -68,9 +68,12 @@ describe.each(dialects)('batches, chains and DAGs on %s', (dialect) => {
     const cbJobs = await app.get(DataSource).getRepository(ManagedJobEntity).findBy({ callbackBatchId: batch.batchId });
     expect(cbJobs.map((j) => [j.ownerUserId, j.ownerTenantId, j.batchId])).toEqual([['u1', 't1', null], ['u1', 't1', null]]);
     const events = probe.batchEvents.filter((e) => e.batchId === batch.batchId);
-    expect(events.filter((e) => e.name === 'managed-batch.progress')).toHaveLength(6);
+    // One progress event per transaction that ended members (members ending together share one).
+    const progress = events.filter((e) => e.name === 'managed-batch.progress');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress.length).toBeLessThanOrEqual(6);
+    expect(progress[progress.length - 1]).toMatchObject({ completed: 6, progress: 100 });
     expect(events.filter((e) => e.name === 'managed-batch.finished')).toEqual([expect.objectContaining({ status: 'completed', progress: 100, completed: 6 })]);
-    expect(events.map((e) => e.completed).slice(0, 6).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('runs a chain in order and hands each member its dependency results', async () => {

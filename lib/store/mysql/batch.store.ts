@@ -13,7 +13,7 @@ import { completeJob, completedAttempts, failJob, failedAttempt, stopJob, stoppa
  * every read sees what the previous holder committed). Wake-ups bump the change counter.
  */
 export class MysqlBatchStore implements BatchDriver {
-  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', skipLocked: ' FOR UPDATE SKIP LOCKED', numbered: false, jsonText: (c) => `CAST(${c} AS CHAR)`, count: 'count(*)', returning: false });
+  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', numbered: false, jsonText: (c) => `CAST(${c} AS CHAR)`, count: 'count(*)', returning: false });
 
   constructor(private readonly db: MysqlConnection) {}
 
@@ -58,9 +58,10 @@ export class MysqlBatchStore implements BatchDriver {
       }
       case 'complete': {
         const [{ db_now: now }] = await tx.query(dbNow());
-        if (!(await tx.run(completeJob(op.run, now)))) return false;
-        await tx.run(completedAttempts([op.run.jobId], op.workerId));
-        return true;
+        const done: string[] = [];
+        for (const run of op.runs) if (await tx.run(completeJob(run, now))) done.push(run.jobId);
+        if (done.length) await tx.run(completedAttempts(done, op.workerId));
+        return done;
       }
       case 'fail': {
         if (!(await tx.run(failJob(op.run)))) return null;

@@ -11,7 +11,7 @@ import { completeJobs, failJob, stopJob } from './run-end.sql.js';
 
 /** Workflow programs on PostgreSQL: one READ COMMITTED transaction on one pooled client. */
 export class PostgresBatchStore implements BatchDriver {
-  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', skipLocked: ' FOR UPDATE SKIP LOCKED', numbered: true, jsonText: (c) => `${c}::text`, count: 'count(*)::int', returning: true });
+  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', numbered: true, jsonText: (c) => `${c}::text`, count: 'count(*)::int', returning: true });
 
   constructor(private readonly db: PostgresConnection) {}
 
@@ -72,7 +72,7 @@ export class PostgresBatchStore implements BatchDriver {
       case 'insert':
         return (await q(insertJobs(op.jobs, NOTIFY_CHANNEL, encodeDispatched(new Set(op.jobs.map((j) => j.queue)), '')))).rows;
       case 'complete':
-        return (await q(completeJobs([op.run], op.workerId))).rows.length > 0;
+        return (await q(completeJobs(op.runs, op.workerId))).rows.map((r) => r.job_id);
       case 'fail': {
         const [row] = (await q(failJob(op.run, op.workerId))).rows;
         return row ? toJob(row) : null;

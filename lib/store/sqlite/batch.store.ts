@@ -12,7 +12,7 @@ import type { SqliteConnection } from './sqlite.connection.js';
  * is the batch lock). Wake-ups need no message: other processes notice the commit.
  */
 export class SqliteBatchStore implements BatchDriver {
-  readonly sql = batchSql({ now: NOW, forUpdate: '', skipLocked: '', numbered: false, jsonText: (c) => c, count: 'count(*)', returning: true });
+  readonly sql = batchSql({ now: NOW, forUpdate: '', numbered: false, jsonText: (c) => c, count: 'count(*)', returning: true });
 
   constructor(private readonly db: SqliteConnection) {}
 
@@ -60,9 +60,15 @@ export class SqliteBatchStore implements BatchDriver {
         for (const j of op.jobs) this.db.get(insertJob(j));
         return undefined;
       case 'complete': {
-        const row = this.db.get(completeJob(op.run, utcText(new Date())));
-        if (row) this.db.run(completedAttempt(op.run, row, op.workerId));
-        return Boolean(row);
+        const now = utcText(new Date());
+        const done: string[] = [];
+        for (const run of op.runs) {
+          const row = this.db.get(completeJob(run, now));
+          if (!row) continue;
+          this.db.run(completedAttempt(run, row, op.workerId));
+          done.push(run.jobId);
+        }
+        return done;
       }
       case 'fail': {
         const row = this.db.get(failJob(op.run));
