@@ -44,6 +44,8 @@ export {
   ManagedJobWorkerEntity,
   ManagedJobAuditEntity,
   ManagedJobLogEntity,
+  ManagedJobBatchEntity,
+  ManagedJobDependencyEntity,
   managedJobsEntities,
   type AttemptOutcome,
 } from './entities/index.js';
@@ -106,3 +108,9 @@ export { JobWaitTimeoutError } from './operator/job-waiter.js';
 export { runManagedJobsCli, type CliIo } from './cli/run-managed-jobs-cli.js';
 export { InvalidJobKeyError, UniqueKeyHeldError } from './errors/managed-jobs.errors.js';
 export type { KeyFn, KeyFnJob, UniqueJobOptions, ConcurrencyOptions, RateLimitOptions } from './interfaces/queue-control.interface.js';
+export { BatchStatus } from './workflows/batch.interfaces.js';
+export type { BatchItem, BatchOptions, BatchRecord, BatchCallback, BatchFailurePolicy, JobBatchHandle } from './workflows/batch.interfaces.js';
+export { ManagedBatchEvents, ManagedBatchEvent, ManagedBatchProgressEvent, ManagedBatchFinishedEvent, type ManagedBatchEventName } from './workflows/batch.events.js';
+export { InvalidBatchError, BatchNotFoundError, BatchNotRunningError, type InvalidBatchProblem } from './errors/workflow.errors.js';
+export { BatchBroadcastEvents, type BatchBroadcastEventName } from './gateway/gateway.constants.js';
+export type { BatchBroadcast } from './gateway/batch-broadcaster.js';

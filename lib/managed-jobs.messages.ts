@@ -138,3 +138,19 @@ export const UNIQUE_HOLDER_EXISTS = (jobId: string, holderId: string) =>
   `Managed job ${jobId} cannot be queued again while job ${holderId} holds its unique key.`;
 const describeValue = (v: unknown) =>
   typeof v === 'string' ? (v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v)) : v === null ? 'null' : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+
+// Workflows (lib/workflows): why a batch was refused; nothing was written.
+export const BATCH_EMPTY = () => 'A batch needs at least one item. Nothing was written.';
+export const BATCH_TOO_LARGE = (n: number, max: number) => `A batch takes at most ${max} items per call; got ${n}. Nothing was written.`;
+export const BATCH_DUPLICATE_KEY = (key: string) => `Two members of the batch have the key "${key}". Nothing was written.`;
+export const BATCH_UNKNOWN_KEY = (key: string, dependent: string) =>
+  `Member "${dependent}" depends on "${key}", which is no member of the batch. Nothing was written.`;
+export const BATCH_CYCLE = (keys: string[]) => `The batch's dependencies form a cycle: ${keys.join(' → ')}. Nothing was written.`;
+export const BATCH_INVALID_OPTION = (option: string, rule: string) => `Batch ${option} must be ${rule}. Nothing was written.`;
+export const BATCH_MEMBER_KEYED = (jobName: string) =>
+  `Job "${jobName}" is unique, concurrency- or rate-limited: such jobs cannot be batch members yet. Nothing was written.`;
+export const BATCH_NOT_FOUND = (batchId: string) => `Batch ${batchId} not found.`;
+export const BATCH_NOT_RUNNING = (batchId: string, status: string) => `Batch ${batchId} is ${status}: members can only be added to a running batch.`;
+export const BATCH_STOPPED_BY = (key: string) => `Stopped: batch member ${key} failed.`;
+export const BATCH_CANCELLED = () => 'Stopped: the batch was cancelled.';
+export const BATCH_DEPENDENCY_ENDED = (key: string) => `Stopped: batch member ${key} did not complete.`;

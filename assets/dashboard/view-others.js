@@ -69,12 +69,12 @@ export function batches(main, params) {
       const members = await get('jobs', { batchId: id, limit: 100 });
       const byStatus = new Map();
       for (const job of members.data) byStatus.set(job.status, [...(byStatus.get(job.status) ?? []), job]);
-      const counts = batch.counts && typeof batch.counts === 'object' ? Object.entries(batch.counts) : [...byStatus].map(([s, jobs]) => [s, jobs.length]);
-      const total = Number(batch.total ?? members.meta.total);
-      const done = Number(batch.progress ?? (total ? (100 * ((batch.counts?.completed ?? byStatus.get('completed')?.length ?? 0))) / total : 0));
+      // A BatchRecord: counters kept by the database (pending includes members still waiting).
+      const counts = ['pending', 'running', 'completed', 'failed', 'stopped'].map((status) => [status, Number(batch[status] ?? 0)]);
+      const done = Number(batch.progress ?? 0);
       fill(
         body,
-        h('p', {}, h('span', { class: 'mono' }, id), batch.status ? [' ', badge(batch.status)] : null),
+        h('p', {}, batch.name ? h('strong', {}, batch.name, ' ') : null, h('span', { class: 'mono' }, id), ' ', badge(batch.status), ` ${batch.total} jobs`),
         h('p', { class: 'bar' }, h('progress', { max: '100', value: String(Math.round(done)), 'aria-label': 'Batch progress' }), h('span', { class: 'bar__text' }, `${Math.round(done)}%`)),
         h('ul', { class: 'plain' }, counts.map(([status, n]) => h('li', {}, badge(status), ` ${n}`))),
         [...byStatus].map(([status, jobs]) => h('section', {}, h('h3', {}, `${status} (${jobs.length})`), h('ul', { class: 'plain' }, jobs.map((job) => h('li', {}, jobLink(job), ` ${job.type}`))))),

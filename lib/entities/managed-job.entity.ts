@@ -24,6 +24,7 @@ import { TimestampColumn } from './timestamp.column.js';
 @Index('idx_managed_jobs_ckey', { synchronize: false })
 @Index('idx_managed_jobs_ckey_running', { synchronize: false })
 @Index('idx_managed_jobs_rkey', { synchronize: false })
+@Index('idx_managed_jobs_batch', { synchronize: false })
 /** `P` and `R` type `payload` and `result` when known (`dispatch(JobClass, …)`, `find<JobClass>()`). */
 export class ManagedJobEntity<P = unknown, R = unknown> {
   /** A UUIDv7 made by the library: unguessable, and ordered by creation time (FIFO within a priority). */
@@ -145,4 +146,20 @@ export class ManagedJobEntity<P = unknown, R = unknown> {
   /** Its rate-limit key (`@ManagedJob({ rateLimit })`), else null. */
   @Column({ name: 'rate_key', type: 'varchar', length: 255, nullable: true })
   rateKey!: string | null;
+
+  /** The batch this job is a member of (`jobRunner.batch()` / `chain()`), else null. */
+  @Column({ name: 'batch_id', type: 'uuid', nullable: true })
+  batchId!: string | null;
+
+  /** Its `key` in the batch (what `dependsOn` names), else null. */
+  @Column({ name: 'batch_key', type: 'varchar', length: 255, nullable: true })
+  batchKey!: string | null;
+
+  /** The failed member whose failure stopped this one (revived when that member is retried). Internal. */
+  @Column({ name: 'batch_stopped_by', type: 'uuid', nullable: true, select: false })
+  batchStoppedBy?: string | null;
+
+  /** The batch whose `then` / `catch` / `finally` job this is (not a member), else null. */
+  @Column({ name: 'callback_batch_id', type: 'uuid', nullable: true })
+  callbackBatchId!: string | null;
 }

@@ -5,6 +5,8 @@ export enum JobStatus {
   Completed = 'completed',
   Failed = 'failed',
   Stopped = 'stopped',
+  /** A workflow member whose dependencies have not all completed: never claimed. */
+  Waiting = 'waiting',
 }
 
 /** Statuses a job can leave only through `retry()`. */

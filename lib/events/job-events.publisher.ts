@@ -4,6 +4,7 @@ import type { EventEmitter2 } from '@nestjs/event-emitter';
 import type { ManagedJobEvent, ManagedJobEventName } from './managed-job.events.js';
 import { loadOptionalPeer } from '../optional-peers.js';
 import { EVENT_EMITTER_MISSING } from '../managed-jobs.messages.js';
+import type { ManagedBatchEvent } from '../workflows/batch.events.js';
 
 export type JobEventListener = (event: ManagedJobEvent) => void;
 
@@ -19,6 +20,7 @@ export type JobEventListener = (event: ManagedJobEvent) => void;
 export class JobEventsPublisher implements OnModuleInit {
   private readonly logger = new Logger('ManagedJobs');
   private readonly listeners = new Set<JobEventListener>();
+  private readonly batchListeners = new Set<(event: ManagedBatchEvent) => void>();
   private emitter?: EventEmitter2;
 
   constructor(private readonly moduleRef: ModuleRef) {}
@@ -61,6 +63,35 @@ export class JobEventsPublisher implements OnModuleInit {
       }
     }
     for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error(`A subscriber of ${event.name} threw: ${(error as Error).message}`, (error as Error).stack);
+      }
+    }
+  }
+
+  /** Subscribe to the batch events of this process (lib/workflows); returns the unsubscribe function. */
+  subscribeBatches(listener: (event: ManagedBatchEvent) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
+  /** Whether anyone would receive a batch event (so that a member's end can skip reading its batch's running count). */
+  wantsBatches(): boolean {
+    if (this.batchListeners.size > 0) return true;
+    if (!this.emitter) return false;
+    return Boolean(this.emitter.hasListeners('managed-batch.progress') || this.emitter.hasListeners('managed-batch.finished')) || this.emitter.listenersAny().length > 0;
+  }
+
+  /** `managed-batch.progress` / `managed-batch.finished`, to `@OnEvent` listeners and batch subscribers. */
+  publishBatch(event: ManagedBatchEvent): void {
+    try {
+      this.emitter?.emit(event.name, event);
+    } catch (error) {
+      this.logger.error(`A listener of ${event.name} threw: ${(error as Error).message}`, (error as Error).stack);
+    }
+    for (const listener of this.batchListeners) {
       try {
         listener(event);
       } catch (error) {

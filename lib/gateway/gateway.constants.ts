@@ -38,3 +38,11 @@ export const ORDER_GUARD_SIZE = 10_000;
 export const SOCKET_OWNER_KEY = 'managedJobsOwner';
 /** Injection token of the gateway's `GatewayState` (whether it serves sockets, and why not). */
 export const GATEWAY_STATE = Symbol.for('nestjs-managed-jobs:gateway-state');
+
+/** Server → client batch events (lib/workflows), to the batch owner's rooms. */
+export const BatchBroadcastEvents = {
+  Progress: 'batch.progress',
+  Finished: 'batch.finished',
+} as const;
+
+export type BatchBroadcastEventName = (typeof BatchBroadcastEvents)[keyof typeof BatchBroadcastEvents];

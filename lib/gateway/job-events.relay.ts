@@ -6,7 +6,10 @@ import type { ManagedJobEvent } from '../events/managed-job.events.js';
 import type { JobStore } from '../store/job-store.interface.js';
 import { BroadcastEvents } from './gateway.constants.js';
 import { broadcastEventName, toJobBroadcast } from './job-broadcast.payload.js';
-import { encodeRelayMessage } from './relay-message.js';
+import { encodeBatchRelayMessage, encodeRelayMessage } from './relay-message.js';
+import { toBatchBroadcast } from './batch-broadcaster.js';
+import { BatchBroadcastEvents } from './gateway.constants.js';
+import { ManagedBatchEvents, type ManagedBatchEvent } from '../workflows/batch.events.js';
 
 /**
  * Sends every job event of this process to the other processes through PostgreSQL (NOTIFY on
@@ -28,6 +31,7 @@ const LISTENERS_CHECK_MS = 1000;
 export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ManagedJobs');
   private unsubscribe?: () => void;
+  private unsubscribeBatches?: () => void;
   private readonly buffer: string[] = [];
   private flushing?: Promise<void>;
   private checkTimer?: NodeJS.Timeout;
@@ -48,10 +52,14 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
     // Subscribed only while someone listens, so that a worker with no gateway anywhere does not
     // even build the events it would relay (see JobEventsPublisher.wants).
     const follow = (present: boolean) => {
-      if (present && !this.unsubscribe) this.unsubscribe = this.events.subscribe((event) => this.relay(event));
+      if (present && !this.unsubscribe) {
+        this.unsubscribe = this.events.subscribe((event) => this.relay(event));
+        this.unsubscribeBatches = this.events.subscribeBatches((event) => this.relayBatch(event));
+      }
       if (!present && this.unsubscribe) {
         this.unsubscribe();
-        this.unsubscribe = undefined;
+        this.unsubscribeBatches?.();
+        this.unsubscribe = this.unsubscribeBatches = undefined;
       }
     };
     follow(true);
@@ -73,6 +81,13 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
     this.flushing ??= this.flush();
   }
 
+  /** Batch events (lib/workflows) go the same way, in the same buffer. */
+  private relayBatch(event: ManagedBatchEvent): void {
+    const name = event.name === ManagedBatchEvents.Finished ? BatchBroadcastEvents.Finished : BatchBroadcastEvents.Progress;
+    this.buffer.push(encodeBatchRelayMessage(this.origin, name, toBatchBroadcast(event.batch)));
+    this.flushing ??= this.flush();
+  }
+
   private async flush(): Promise<void> {
     while (this.buffer.length) {
       const batch = this.buffer.splice(0, 500);
@@ -88,6 +103,7 @@ export class JobEventsRelay implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.checkTimer);
     this.unsubscribe?.();
+    this.unsubscribeBatches?.();
     await this.flushing;
   }
 }

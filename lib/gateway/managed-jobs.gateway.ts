@@ -29,7 +29,10 @@ import { broadcastEventName, toJobBroadcast, type JobBroadcast } from './job-bro
 import { JobEventsRelay } from './job-events.relay.js';
 import { allowCrossOrigin, expressTrustProxy } from './origin-policy.js';
 import { PUBLIC_ROOMS } from './gateway.messages.js';
-import { decodeRelayMessage } from './relay-message.js';
+import { decodeBatchRelayMessage, decodeRelayMessage } from './relay-message.js';
+import { BatchBroadcaster, toBatchBroadcast } from './batch-broadcaster.js';
+import { BatchBroadcastEvents } from './gateway.constants.js';
+import { ManagedBatchEvents } from '../workflows/batch.events.js';
 import { RoomBroadcaster } from './room-broadcaster.js';
 import { OperatorFeed, OperatorFeedState } from './operator-feed.js';
 import { handshakeMiddleware } from './socket-authenticator.js';
@@ -90,15 +93,28 @@ export class ManagedJobsGateway implements OnGatewayInit<Server>, OnApplicationS
         feed?.deliver(name, job);
       }),
     );
+    // Batch events (lib/workflows): to the owner's rooms, coalesced like job progress.
+    const batches = new BatchBroadcaster(namespace, options.channelPrefix, options.channelType, this.options.progressIntervalMs);
+    this.teardown.push(() => batches.close());
+    this.teardown.push(
+      this.events.subscribeBatches((event) =>
+        batches.deliver(event.name === ManagedBatchEvents.Finished ? BatchBroadcastEvents.Finished : BatchBroadcastEvents.Progress, toBatchBroadcast(event.batch)),
+      ),
+    );
     if (this.store.capabilities.crossProcessEvents) {
       void this.store
-        .listenEvents((text) => this.onRemoteEvent(text, broadcaster, feed))
+        .listenEvents((text) => this.onRemoteEvent(text, broadcaster, feed, batches))
         .catch((error) => this.logger.warn(`Could not LISTEN for job events of other processes: ${(error as Error).message}`));
     }
   }
 
   /** Events of other processes, one at a time so that a job's events keep their order. */
-  private onRemoteEvent(text: string, broadcaster: RoomBroadcaster, feed: OperatorFeed | null): void {
+  private onRemoteEvent(text: string, broadcaster: RoomBroadcaster, feed: OperatorFeed | null, batches: BatchBroadcaster): void {
+    const batch = decodeBatchRelayMessage(text);
+    if (batch) {
+      if (batch.origin !== this.relay.origin) batches.deliver(batch.batchEvent, batch.message);
+      return;
+    }
     const message = decodeRelayMessage(text);
     if (!message || message.origin === this.relay.origin) return; // ours went out directly
     this.remote = this.remote.then(async () => {

@@ -1,4 +1,5 @@
-import { BroadcastEvents, MAX_NOTIFY_BYTES, type BroadcastEventName } from './gateway.constants.js';
+import { BatchBroadcastEvents, BroadcastEvents, MAX_NOTIFY_BYTES, type BatchBroadcastEventName, type BroadcastEventName } from './gateway.constants.js';
+import type { OwnedBatchBroadcast } from './batch-broadcaster.js';
 import type { JobBroadcast } from './job-broadcast.payload.js';
 
 /**
@@ -7,6 +8,31 @@ import type { JobBroadcast } from './job-broadcast.payload.js';
  * (a long message or a big result); the receiver then reads the row itself.
  */
 export type RelayMessage = { origin: string; event: BroadcastEventName } & ({ job: JobBroadcast } | { jobId: string });
+
+/** A batch event between processes: `{ o, e, b }` (lib/workflows; always small). */
+export interface BatchRelayMessage {
+  origin: string;
+  batchEvent: BatchBroadcastEventName;
+  message: OwnedBatchBroadcast;
+}
+
+const BATCH_EVENTS = new Set<string>(Object.values(BatchBroadcastEvents));
+
+export function encodeBatchRelayMessage(origin: string, event: BatchBroadcastEventName, message: OwnedBatchBroadcast): string {
+  return JSON.stringify({ o: origin, e: event, b: message });
+}
+
+/** Null for anything that is not a batch message of ours. */
+export function decodeBatchRelayMessage(text: string): BatchRelayMessage | null {
+  let raw: any;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!raw || typeof raw.o !== 'string' || !BATCH_EVENTS.has(raw.e) || typeof raw.b?.batch?.batchId !== 'string') return null;
+  return { origin: raw.o, batchEvent: raw.e, message: raw.b };
+}
 
 const LIVE_EVENTS = new Set<string>(Object.values(BroadcastEvents).filter((e) => e !== BroadcastEvents.Snapshot));
 

@@ -18,6 +18,8 @@ import { ManagedJobsHttpGuard } from './managed-jobs-http.guard.js';
 import { ManagedJobsHttpInterceptor } from './managed-jobs-http.interceptor.js';
 import { parseDispatchRequest, parseListRequest } from './request-validation.js';
 import { resolveRequestOwner } from './request-owner.js';
+import { BatchNotFoundError } from '../errors/workflow.errors.js';
+import type { BatchRecord } from '../workflows/batch.interfaces.js';
 
 /**
  * Makes the bundled controller class. One class per module registration, so its path (set from
@@ -30,6 +32,8 @@ import { resolveRequestOwner } from './request-owner.js';
  * (415 otherwise: a cross-site form cannot send one), and no JSON answer may be cached.
  */
 const NO_STORE = 'private, no-store';
+
+const batchNotFound = () => new HttpException({ statusCode: 404, error: 'Not Found', message: 'Batch not found.' }, HttpStatus.NOT_FOUND);
 
 export function createManagedJobsController(): Type<unknown> {
   @Controller()
@@ -86,6 +90,28 @@ export function createManagedJobsController(): Type<unknown> {
       await this.assertRoomFor(owner);
       const saved = await this.runner.dispatch(job.name, payload, { owner, triggeredBy: owner });
       return { jobId: saved.jobId };
+    }
+
+    /** The owner's batch (another owner's is a 404 like a missing one). Declared before `:jobId` routes. */
+    @Get('batches/:batchId')
+    @Header('Cache-Control', NO_STORE)
+    async findBatch(@Req() req: unknown, @Param('batchId') batchId: string): Promise<BatchRecord> {
+      const batch = await this.runner.findBatch(batchId, { owner: await this.owner(req) });
+      if (!batch) throw batchNotFound();
+      return batch;
+    }
+
+    /** Cancels the owner's batch: unstarted members stopped, running ones asked to stop, `finally` dispatched. */
+    @Delete('batches/:batchId')
+    @Header('Cache-Control', NO_STORE)
+    async cancelBatch(@Req() req: unknown, @Param('batchId') batchId: string): Promise<BatchRecord> {
+      const owner = await this.owner(req);
+      try {
+        return await this.runner.cancelBatch(batchId, { owner });
+      } catch (error) {
+        if (error instanceof BatchNotFoundError) throw batchNotFound();
+        throw error;
+      }
     }
 
     @Get(':jobId')

@@ -30,6 +30,8 @@ export interface DispatchOptions extends OwnerRef {
 export interface ListJobsQuery extends OwnerRef {
   status?: JobStatus | JobStatus[];
   type?: string;
+  /** Only the members of this batch. */
+  batchId?: string;
   /** 1-based. @default 1 */
   page?: number;
   /** @default 20, at most 100 */

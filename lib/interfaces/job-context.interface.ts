@@ -1,3 +1,4 @@
+import type { JobBatchHandle } from '../workflows/batch.interfaces.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 
@@ -78,6 +79,10 @@ export interface JobContext<P = unknown> {
    * logger with the job id. `data` is stored as JSON.
    */
   readonly log: JobLogger;
+  /** The batch this job is a member of (or the `then` / `catch` / `finally` job of), else null. */
+  readonly batch: JobBatchHandle | null;
+  /** The stored result of each direct dependency (see Workflows), by its `key`. */
+  dependencyResults<T = Record<string, unknown>>(): Promise<T>;
 }
 
 export interface JobLogger {

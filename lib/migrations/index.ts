@@ -20,6 +20,9 @@ import { ManagedJobsMysqlTraceContext1765000000000 } from './mysql-trace-context
 import { ManagedJobsPostgresOperations1765000000000 } from './postgres-operations.migration.js';
 import { ManagedJobsSqliteOperations1765000000000 } from './sqlite-operations.migration.js';
 import { ManagedJobsMysqlOperations1765000000000 } from './mysql-operations.migration.js';
+import { ManagedJobsPostgresWorkflows1765100000000 } from './postgres-workflows.migration.js';
+import { ManagedJobsSqliteWorkflows1765100000000 } from './sqlite-workflows.migration.js';
+import { ManagedJobsMysqlWorkflows1765100000000 } from './mysql-workflows.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -37,6 +40,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsPostgresRunControl1764600000000,
         ManagedJobsPostgresTraceContext1765000000000,
         ManagedJobsPostgresOperations1765000000000,
+        ManagedJobsPostgresWorkflows1765100000000,
       ];
     case 'mysql':
     case 'mariadb':
@@ -48,6 +52,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsMysqlEvents1764900000000,
         ManagedJobsMysqlTraceContext1765000000000,
         ManagedJobsMysqlOperations1765000000000,
+        ManagedJobsMysqlWorkflows1765100000000,
       ];
     case 'better-sqlite3':
     case 'sqlite':
@@ -58,6 +63,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsSqliteRunControl1764600000000,
         ManagedJobsSqliteTraceContext1765000000000,
         ManagedJobsSqliteOperations1765000000000,
+        ManagedJobsSqliteWorkflows1765100000000,
       ];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));

@@ -110,16 +110,18 @@ export class ManagedJobsOperatorService {
     return { minutes: span, points };
   }
 
-  /** Jobs of every owner, newest first. `batchId` matches nothing yet (batches are not built). */
+  /** Jobs of every owner, newest first; with `batchId`, the members of that batch. */
   async listJobs(query: OperatorJobQuery = {}): Promise<Page<ManagedJobEntity>> {
     const page = positiveInt('page', query.page, 1);
     const limit = Math.min(MAX_OPERATOR_PAGE, positiveInt('limit', query.limit, 20));
-    if (query.batchId !== undefined) return { data: [], meta: { page, limit, total: 0 } };
+    const batchId = text('batchId', query.batchId);
+    if (batchId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(batchId)) return { data: [], meta: { page, limit, total: 0 } };
     const filter: JobFilter = {
       // A queue without a status still reads the (status, queue, job_id) index: one range per status.
       statuses: statuses('listJobs', query.status, [...STATUSES]) ?? (text('queue', query.queue) !== undefined ? [...STATUSES] : undefined),
       queue: text('queue', query.queue),
       type: text('type', query.type),
+      batchId,
       ownerId: text('ownerId', query.ownerId),
       tenantId: text('tenantId', query.tenantId),
       search: text('search', query.search),

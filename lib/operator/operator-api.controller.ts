@@ -1,3 +1,4 @@
+import { JobRunnerService } from '../services/job-runner.service.js';
 import {
   BadRequestException,
   Controller,
@@ -36,7 +37,7 @@ const BODY_LIMIT = 1024 * 1024;
  * and every `POST` must be JSON (415 otherwise, before anything is read or written: a cross-site
  * form cannot trigger one). Bodies: the service's filters plus `reason`; the actor comes from
  * `operator.actor(req)`. Bad input is a 400 with the reason; a missing job 404; a job in the wrong
- * state 409. Batches do not exist yet: `GET batches/:batchId` answers 404.
+ * state 409. `GET batches/:batchId` answers a batch of any owner.
  */
 export function createOperatorApiController(): Type<unknown> {
   @Controller()
@@ -48,6 +49,7 @@ export function createOperatorApiController(): Type<unknown> {
       @Inject(ManagedJobsOperatorService) private readonly operator: ManagedJobsOperatorService,
       @Inject(ManagedSchedulesService) private readonly schedules: ManagedSchedulesService,
       @Inject(OPERATOR_API_PATH) readonly path: string,
+      @Inject(JobRunnerService) private readonly runner: JobRunnerService,
     ) {}
 
     /** The JSON body (415 unless JSON) and the audit of the request. */
@@ -145,11 +147,13 @@ export function createOperatorApiController(): Type<unknown> {
       return { data: await this.operator.workers() };
     }
 
-    /** Batches are not built yet: every batch is a 404. */
+    /** A batch of any owner (lib/workflows); 404 when there is none. */
     @Get('batches/:batchId')
     @Header('Cache-Control', NO_STORE)
-    batch(): never {
-      throw new NotFoundException('Batch not found.');
+    async batch(@Param('batchId') batchId: string) {
+      const batch = await this.runner.findBatch(batchId);
+      if (!batch) throw new NotFoundException('Batch not found.');
+      return batch;
     }
 
     @Get('schedules')

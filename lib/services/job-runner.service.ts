@@ -22,6 +22,8 @@ import { insertedJob } from '../store/row-mapper.js';
 import { JobWaiter } from '../operator/job-waiter.js';
 import { hasQueueControl, jobKeys } from '../queue-control/queue-control.js';
 import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
+import { Workflows } from '../workflows/workflows.js';
+import type { BatchItem, BatchOptions, BatchRecord } from '../workflows/batch.interfaces.js';
 
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
 export type JobReference = Function | string;
@@ -34,6 +36,8 @@ export interface DispatchManyItem<P = unknown> {
 /** Dispatch, inspect and control managed jobs. Pass `{ owner }` as scope to act for one owner only. */
 @Injectable()
 export class JobRunnerService {
+  private readonly workflows: Workflows;
+
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
     @Inject(JOB_STORE) private readonly store: JobStore,
@@ -42,7 +46,44 @@ export class JobRunnerService {
     private readonly events: JobEventsPublisher,
     @Inject(JOB_TELEMETRY) private readonly telemetry: JobTelemetry,
     private readonly waiter: JobWaiter,
-  ) {}
+  ) {
+    this.workflows = new Workflows({
+      store,
+      events,
+      prepare: (job, payload, options) => this.prepare(job, payload, options),
+      stopRequested: (jobId) => worker.onStopRequested(jobId),
+      wake: () => worker.wake(true),
+    });
+    worker.useWorkflows(this.workflows);
+  }
+
+  /**
+   * Queue a batch: every member (and the batch record) written in one transaction, or inside the
+   * caller's (`manager`). Members without `dependsOn` are `pending` at once, the others `waiting`
+   * until each dependency has completed. Refused with `InvalidBatchError` (unknown or duplicate
+   * key, cycle, more than 10,000 items) or `InvalidJobPayloadError` (any member) before anything is written.
+   */
+  batch(items: BatchItem[], options?: BatchOptions): Promise<BatchRecord> {
+    return this.workflows.batch(items, options);
+  }
+
+  /** A batch where item i depends on item i − 1. */
+  chain(items: BatchItem[], options?: BatchOptions): Promise<BatchRecord> {
+    return this.workflows.chain(items, options);
+  }
+
+  /** The batch, or null when it does not exist or is outside the scope. */
+  findBatch(batchId: string, scope?: JobScope): Promise<BatchRecord | null> {
+    return this.workflows.findBatch(batchId, scope);
+  }
+
+  /**
+   * Unstarted members `stopped`, running ones asked to stop, the batch `cancelled` and its
+   * `finally` dispatched. A batch that already ended is returned as it is. Throws `BatchNotFoundError`.
+   */
+  cancelBatch(batchId: string, scope?: JobScope): Promise<BatchRecord> {
+    return this.workflows.cancelBatch(batchId, scope);
+  }
 
   /**
    * Validate the payload and queue the job. Throws `UnknownJobError` or `InvalidJobPayloadError`
@@ -125,10 +166,12 @@ export class JobRunnerService {
   async list(query: ListJobsQuery = {}): Promise<Page<ManagedJobEntity>> {
     const page = Math.max(1, Math.trunc(Number(query.page) || 1));
     const limit = Math.min(100, Math.max(1, Math.trunc(Number(query.limit) || 20)));
+    if (query.batchId !== undefined && !isJobId(query.batchId)) return { data: [], meta: { page, limit, total: 0 } };
     const { rows, total } = await this.store.list({
       scope: scopeFilter(query),
       statuses: statusFilter(query.status),
       type: query.type,
+      batchId: query.batchId,
       offset: (page - 1) * limit,
       limit,
     });
@@ -141,7 +184,8 @@ export class JobRunnerService {
    */
   async stop(jobId: string, scope?: JobScope): Promise<ManagedJobEntity> {
     const filter = scopeFilter(scope);
-    const stopped = isJobId(jobId) ? await this.store.stop(jobId, filter) : null;
+    const member = isJobId(jobId) ? await this.store.find(jobId, filter) : null;
+    const stopped = member?.batchId ? await this.workflows.stopMember(member, filter) : member ? await this.store.stop(jobId, filter) : null;
     if (!stopped) throw await this.whyNot(jobId, filter, 'stop');
     this.worker.onStopRequested(jobId);
     this.events.publish(new ManagedJobStoppedEvent(stopped));
@@ -160,7 +204,7 @@ export class JobRunnerService {
     const tries = registered?.tries ?? 1;
     // As Laravel's queue:retry, a retried job gets a fresh retryUntil moment.
     const retryUntil = registered?.retryUntil ? retryUntilOf(registered.name, registered.retryUntil, job) : null;
-    const retried = await this.store.retry(jobId, tries, filter, retryUntil);
+    const retried = job.batchId ? await this.workflows.retryMember(job, tries, retryUntil, filter) : await this.store.retry(jobId, tries, filter, retryUntil);
     if (!retried) throw await this.whyNot(jobId, filter, 'retry');
     this.worker.wake(true);
     return retried;

@@ -25,6 +25,7 @@ import type {
   StoreCapabilities,
   StoreLifecycle,
 } from './job-store.interface.js';
+import type { BatchDriver } from './batch-store.interface.js';
 
 /** One dialect's implementation of every capability. */
 export interface StoreParts {
@@ -37,6 +38,8 @@ export interface StoreParts {
   notifier: Notifier;
   lock: ClusterLock;
   lifecycle: StoreLifecycle;
+  /** Workflow transactions (lib/workflows). */
+  batches: BatchDriver;
 }
 
 /**
@@ -52,6 +55,7 @@ export class ComposedJobStore implements JobStore {
   readonly monitoring: MonitoringStore;
   readonly notifier: Notifier;
   readonly lock: ClusterLock;
+  readonly batches: BatchDriver;
   private readonly lifecycle: StoreLifecycle;
 
   constructor(parts: StoreParts) {
@@ -63,6 +67,7 @@ export class ComposedJobStore implements JobStore {
     this.monitoring = parts.monitoring;
     this.notifier = parts.notifier;
     this.lock = parts.lock;
+    this.batches = parts.batches;
     this.lifecycle = parts.lifecycle;
   }
 

@@ -3,6 +3,7 @@ import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import type { ManagedJobFileEntity } from '../entities/managed-job-file.entity.js';
 import type { JobStatus } from '../enums/job-status.enum.js';
 import type { JobKeys } from '../queue-control/queue-control.js';
+import type { BatchDriver } from './batch-store.interface.js';
 
 /**
  * The store, narrowed by capability: the queue (`QueueStore`), job files (`FileStore`), pruning
@@ -124,6 +125,8 @@ export interface ListFilter {
   /** Distinct statuses; the SQL text does not depend on how many. */
   statuses?: JobStatus[];
   type?: string;
+  /** Only the members of this batch. */
+  batchId?: string;
   offset: number;
   limit: number;
 }
@@ -303,4 +306,6 @@ export interface JobStore extends QueueStore, FileStore, MaintenanceStore, Monit
   /** For messages and logs only: branch on `capabilities`, not on the dialect. */
   readonly dialect: 'postgres' | 'sqlite' | 'mysql' | 'mariadb';
   readonly capabilities: StoreCapabilities;
+  /** Workflow transactions (lib/workflows). */
+  readonly batches: BatchDriver;
 }

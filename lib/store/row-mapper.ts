@@ -76,6 +76,9 @@ export function toJob(row: Row): ManagedJobEntity {
   job.uniqueUntil = row.unique_until ?? null;
   job.concurrencyKey = row.concurrency_key ?? null;
   job.rateKey = row.rate_key ?? null;
+  job.batchId = row.batch_id ?? null;
+  job.batchKey = row.batch_key ?? null;
+  job.callbackBatchId = row.callback_batch_id ?? null;
   return job;
 }
 
@@ -119,6 +122,9 @@ export function insertedJob(j: NewJob, row: Row): ManagedJobEntity {
   job.uniqueUntil = keys ? keys.uniqueUntil : null;
   job.concurrencyKey = keys ? keys.concurrencyKey : null;
   job.rateKey = keys ? keys.rateKey : null;
+  job.batchId = null;
+  job.batchKey = null;
+  job.callbackBatchId = null;
   return job;
 }
 

@@ -11,6 +11,7 @@ import type { StorageDriver } from '../storage/storage-driver.interface.js';
 import { assertSafeFileName, storedFileName } from '../storage/file-names.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { storedJson, storedMessage } from './stored-json.js';
+import type { BatchItem, JobBatchHandle } from '../workflows/batch.interfaces.js';
 
 export interface JobContextDeps {
   store: JobStore;
@@ -20,6 +21,15 @@ export interface JobContextDeps {
   onProgress: (job: ManagedJobEntity) => void;
   /** Where `ctx.log` lines go (batched); without it they only reach the Nest logger. */
   logs?: { write(jobId: string, level: 'info' | 'warn' | 'error', message: unknown, data?: unknown): void };
+  /** What `ctx.batch` and `ctx.dependencyResults()` use (lib/workflows). */
+  workflows?: WorkflowAccess;
+}
+
+/** The part of lib/workflows a run context uses. */
+export interface WorkflowAccess {
+  add(batchId: string, items: BatchItem[]): Promise<void>;
+  isCancelled(batchId: string): Promise<boolean>;
+  dependencyResults(jobId: string): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -87,6 +97,23 @@ export class RunContext<P = unknown> implements JobContext<P> {
       this.logger = { info: line('info'), warn: line('warn'), error: line('error') };
     }
     return this.logger;
+  }
+
+  /** Made on first use; null for a job outside any batch. */
+  get batch(): JobBatchHandle | null {
+    const batchId = this.job.batchId ?? this.job.callbackBatchId ?? null;
+    const workflows = this.deps.workflows;
+    if (!batchId || !workflows) return null;
+    return {
+      batchId,
+      isCancelled: () => workflows.isCancelled(batchId),
+      add: (items) => workflows.add(batchId, items),
+    };
+  }
+
+  async dependencyResults<T = Record<string, unknown>>(): Promise<T> {
+    if (!this.job.batchId || !this.deps.workflows) return {} as T;
+    return (await this.deps.workflows.dependencyResults(this.jobId)) as T;
   }
 
   /** Why the run was interrupted, if it was. */

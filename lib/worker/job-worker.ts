@@ -15,6 +15,7 @@
  * abort the rest; hand them back to the queue without using up a try; wait for every statement
  * in flight; stop renewing leases. The store is closed afterwards by its owner (job-store.closer.ts).
  */
+import type { Workflows } from '../workflows/workflows.js';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { JOB_STORE, JOB_TELEMETRY, NOTIFY_CHANNEL, RESOLVED_OPTIONS, STORAGE_DRIVER } from '../managed-jobs.constants.js';
 import { HAND_BACK_FAILED, HANDED_BACK, LISTEN_FAILED, WORKER_WITHOUT_JOBS } from '../managed-jobs.messages.js';
@@ -54,6 +55,8 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private lastTickAt = 0;
   /** Set by `limitRuns` before the worker starts. */
   private runBudget?: number;
+  /** Batch members' run ends (lib/workflows), given by `JobRunnerService`. */
+  workflows?: Workflows;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -65,6 +68,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly logs: JobLogWriter,
     private readonly operatorStore: OperatorStore,
   ) {}
+
+  /** Batch members end their runs through these (lib/workflows). */
+  useWorkflows(workflows: Workflows): void {
+    this.workflows = workflows;
+  }
 
   get id(): string {
     return this.options.worker.id;
@@ -145,6 +153,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       slotFreed: () => loop.slotFreed(),
       wake: () => loop.wake(true),
       logs: this.logs,
+      workflows: this.workflows,
     });
     // The poll timer is the one timer left referenced: a running worker keeps its process alive,
     // as an HTTP server does. With every timer unref'd, a worker-only process (an application

@@ -47,7 +47,11 @@ export class JobReaper implements OnApplicationBootstrap, BeforeApplicationShutd
         this.logger.warn(REQUEUED_LOST(requeued.length));
         this.worker.wake(true);
       }
-      for (const job of failed) this.events.publish(new ManagedJobFailedEvent(job));
+      for (const job of failed) {
+        // A reaped member counts as failed in its batch (lib/workflows), once: this reaper reaped it.
+        if (job.batchId) await this.worker.workflows?.memberFailed(job);
+        this.events.publish(new ManagedJobFailedEvent(job));
+      }
     } catch (error) {
       this.logger.warn(REAP_FAILED((error as Error).message));
     }

@@ -54,6 +54,7 @@ import type { LeaseKeeper } from './lease-keeper.js';
 import { completedJob, errorText, toError, type ActiveRun, type Outcome } from './active-run.js';
 import { runThrough } from './middleware-chain.js';
 import { nextTry } from './retry-policy.js';
+import type { Workflows } from '../workflows/workflows.js';
 
 /** After the shutdown abort, how long handlers get to notice before their jobs are handed back. */
 const ABORT_GRACE_MS = 1000;
@@ -79,6 +80,8 @@ export interface RunExecutorDeps {
   wake: () => void;
   /** Where `ctx.log` lines go (the operator's batched writer). */
   logs?: JobContextDeps['logs'];
+  /** Batch members' run ends (lib/workflows); a job without a `batchId` never reaches it. */
+  workflows?: Workflows;
 }
 
 export class RunExecutor {
@@ -118,6 +121,7 @@ export class RunExecutor {
         progressIntervalMs: options.progressIntervalMs,
         onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
         logs: this.deps.logs,
+        workflows: this.deps.workflows,
       }));
       events.publish(new ManagedJobStartedEvent(job));
       // Module-wide and the job's own middleware around the handler; the run span (when telemetry
@@ -244,7 +248,13 @@ export class RunExecutor {
     }
     const last = await run.ctx!.progress.settle();
     const completion: Completion = { jobId: run.job.jobId, fence: run.job.fence, result, progress: 100, message: last.message };
-    const done = await persist(() => this.deps.complete(completion), this.deps.options.worker.leaseMs);
+    // A batch member ends in a transaction of its own with its batch's bookkeeping (lib/workflows);
+    // every other job is completed with the claim loop's next statement, as before.
+    const { workflows, options } = this.deps;
+    const done = await persist(
+      () => (run.job.batchId && workflows ? workflows.completeMember(run.job, completion, options.worker.id) : this.deps.complete(completion)),
+      options.worker.leaseMs,
+    );
     if (done) this.deps.telemetry.completed(run.job);
     if (done && this.deps.events.wants(ManagedJobEvents.Completed)) {
       this.deps.events.publish(new ManagedJobCompletedEvent(completedJob(run, completion, done)));
@@ -268,7 +278,11 @@ export class RunExecutor {
       progress: last.percent,
       message: last.message,
     };
-    const row = await persist(() => store.fail(failure, options.worker.id), options.worker.leaseMs);
+    const { workflows } = this.deps;
+    const row = await persist(
+      () => (job.batchId && workflows ? workflows.failMember(job, failure, options.worker.id) : store.fail(failure, options.worker.id)),
+      options.worker.leaseMs,
+    );
     if (!row) return;
     this.deps.telemetry.failed(job, row.status === JobStatus.Pending);
     if (row.status === JobStatus.Pending) {

@@ -309,6 +309,17 @@ describe('operator dashboard in headless chromium (SQLite)', () => {
     const notFound = consoleErrors.findIndex((e) => e.includes('404') && e.includes('/managed-jobs/api/batches/no-such-batch'));
     expect(notFound).toBeGreaterThanOrEqual(0);
     consoleErrors.splice(notFound, 1);
+    // A real batch: its counters and progress from the BatchRecord, its members by status.
+    const batch = await runner.batch(
+      [{ job: 'dash-echo', payload: { value: 'one' }, key: 'a' }, { job: 'dash-echo', payload: { value: 'two' }, key: 'b', dependsOn: ['a'] }],
+      { name: 'nightly import' },
+    );
+    await waitFor(async () => (await runner.findBatch(batch.batchId))?.status === 'completed', { timeoutMs: 20_000 });
+    await page.getByLabel('Batch id').fill(batch.batchId);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText('nightly import').waitFor();
+    await page.getByText('100%').waitFor();
+    expect(await page.getByRole('heading', { name: 'completed (2)' }).count()).toBe(1);
     await page.close();
   }, 60_000);
 

@@ -39,6 +39,9 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
       expect(indexes).toEqual(expect.arrayContaining(queueControl));
       const tables: string[] = (await ds.query(CATALOG[dialect].tables)).map((r: any) => r.name);
       expect(tables).toEqual(expect.arrayContaining(['managed_job_keys', 'managed_job_rate_tokens', ...(dialect === 'mariadb' ? ['managed_job_unique_holds'] : [])]));
+      // workflows (ManagedJobs*Workflows1765100000000)
+      expect(tables).toEqual(expect.arrayContaining(['managed_job_batches', 'managed_job_dependencies']));
+      expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_batch', 'idx_managed_job_dependencies_on']));
 
       for (let i = 0; i < ran.length; i++) await ds.undoLastMigration();
       expect((await ds.query(CATALOG[dialect].tables)).map((r: any) => r.name)).toEqual([]);

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { defineQueueJobs } from '../queue/queue-worker-jobs.mjs';
+import { defineWorkflowJobs } from '../workflows/workflow-worker-jobs.mjs';
 
 /** One protocol line on stdout (a single write below PIPE_BUF, so lines never interleave). */
 export function report(message) {
@@ -111,7 +112,9 @@ export async function defineTestJobs(lib, config) {
 
   // Unique, concurrency and rate-limited jobs (test/queue/processes.spec.ts).
   const queueJobs = defineQueueJobs(lib, report);
-  return { providers: [WorkJob, UnsafeWorkJob, CpuJob, EventsTap, ...queueJobs], close: () => effects.close() };
+  // Batches, chains and DAGs (test/workflows/processes.spec.ts).
+  const workflowJobs = defineWorkflowJobs(lib, report);
+  return { providers: [WorkJob, UnsafeWorkJob, CpuJob, EventsTap, ...queueJobs, ...workflowJobs], close: () => effects.close() };
 }
 
 /** The side table writer. Retries through a database restart or a busy SQLite file. */

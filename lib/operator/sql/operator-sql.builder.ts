@@ -57,7 +57,8 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     ${d.jsonText('state')} AS state, ${d.jsonText('result')} AS result, progress_percentage, progress_message, owner_user_id, owner_tenant_id,
     triggered_by_user_id, attempts, max_attempts, idempotent, ${t('available_at')} AS available_at, lease_owner,
     ${t('lease_expires_at')} AS lease_expires_at, fence, failed_reason, ${t('started_at')} AS started_at, ${t('finished_at')} AS finished_at,
-    ${t('created_at')} AS created_at, ${t('updated_at')} AS updated_at`;
+    ${t('created_at')} AS created_at, ${t('updated_at')} AS updated_at, ${d.idText('batch_id')} AS batch_id, batch_key,
+    ${d.idText('callback_batch_id')} AS callback_batch_id`;
 
   const where = (f: JobFilter, p: Params): string => {
     const parts: string[] = [];
@@ -69,6 +70,7 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     }
     if (f.queue !== undefined) parts.push(`queue = ${p.add(f.queue)}`);
     if (f.type !== undefined) parts.push(`type = ${p.add(f.type)}`);
+    if (f.batchId !== undefined) parts.push(`batch_id = ${p.add(f.batchId)}`);
     if (f.ownerId !== undefined) parts.push(`owner_user_id = ${p.add(f.ownerId)}`);
     if (f.tenantId !== undefined) parts.push(`owner_tenant_id = ${p.add(f.tenantId)}`);
     if (f.createdFrom !== undefined) parts.push(`created_at >= ${d.timeParam(p.add(f.createdFrom))}`);
@@ -95,12 +97,14 @@ export function operatorSql(d: SqlDialect): OperatorSql {
   };
 
   return {
-    // Each part reads one index and never the table: ended jobs from idx_managed_jobs_ended, pending
-    // from the claim index, running from the lease index (a running job always holds a lease).
+    // Each part reads one index: ended jobs from idx_managed_jobs_ended, pending from the claim
+    // index, running from the lease index (a running job always holds a lease), waiting workflow
+    // members from the batch index (only batch members wait).
     countsByQueue: () => ({
       text: `SELECT queue, status, count(*) AS n FROM managed_jobs WHERE ${ENDED_CONDITION} GROUP BY status, queue
         UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending' GROUP BY queue
-        UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue`,
+        UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue
+        UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting' GROUP BY queue`,
       values: [],
     }),
     oldestPending: (queue) =>

@@ -14,6 +14,8 @@ export interface JobFilter {
   statuses?: string[];
   queue?: string;
   type?: string;
+  /** Members of this batch (a UUID, checked by the service). */
+  batchId?: string;
   ownerId?: string;
   tenantId?: string;
   /** An exact job id, or a piece of the type, the failure reason or the progress message. */

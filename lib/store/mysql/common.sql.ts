@@ -36,7 +36,8 @@ export const placeholders = (n: number) => Array.from({ length: n }, () => '?').
 export const JOB_COLUMNS = `job_id, type, queue, status, priority, CAST(payload AS CHAR) AS payload, CAST(state AS CHAR) AS state,
   CAST(result AS CHAR) AS result, progress_percentage, progress_message, owner_user_id, owner_tenant_id, triggered_by_user_id,
   attempts, max_attempts, idempotent, available_at, lease_owner, lease_expires_at, fence, failed_reason, started_at, finished_at,
-  created_at, updated_at, retry_until, stoppable, trace_context, unique_key, unique_until, concurrency_key, rate_key`;
+  created_at, updated_at, retry_until, stoppable, trace_context, unique_key, unique_until, concurrency_key, rate_key,
+  batch_id, batch_key, callback_batch_id`;
 
 /** The database clock as UTC text. */
 export const DB_NOW = `CAST(${NOW} AS CHAR) AS db_now`;

@@ -7,6 +7,7 @@ import { MysqlMonitoringStore } from './monitoring.store.js';
 import { MysqlConnection } from './mysql.connection.js';
 import { MysqlNotifier } from './notifier.js';
 import { MysqlQueueStore } from './queue.store.js';
+import { MysqlBatchStore } from './batch.store.js';
 
 /**
  * MySQL 8 and MariaDB ≥ 10.6 (TypeORM types 'mysql' and 'mariadb', driver mysql2): every part
@@ -18,6 +19,7 @@ export function mysqlStoreParts(dataSource: DataSource, preparedStatements: bool
   return {
     dialect: dataSource.options.type === 'mariadb' ? 'mariadb' : 'mysql',
     capabilities: { crossProcessEvents: true, overlappingStatements: true },
+    batches: new MysqlBatchStore(db),
     queue: new MysqlQueueStore(db),
     files: new MysqlFileStore(db),
     maintenance: new MysqlMaintenanceStore(db),

@@ -22,7 +22,7 @@ const MAX_PREPARED = 200;
  * source's `pg` pool (no query runner, no logging layer: this is the hot path).
  */
 export class PostgresConnection {
-  private readonly types: pg.CustomTypesConfig;
+  readonly types: pg.CustomTypesConfig;
   /** Statement text → prepared statement name ('' = send unnamed). */
   private readonly statementNames = new Map<string, string>();
 

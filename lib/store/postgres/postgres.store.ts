@@ -7,6 +7,7 @@ import { PostgresMonitoringStore } from './monitoring.store.js';
 import { PostgresNotifier } from './notifier.js';
 import { PostgresConnection } from './postgres.connection.js';
 import { PostgresQueueStore } from './queue.store.js';
+import { PostgresBatchStore } from './batch.store.js';
 
 /**
  * PostgreSQL: every part shares the TypeORM data source's pool (statements prepared per
@@ -18,6 +19,7 @@ export function postgresStoreParts(dataSource: DataSource, preparedStatements: b
   return {
     dialect: 'postgres',
     capabilities: { crossProcessEvents: true, overlappingStatements: true },
+    batches: new PostgresBatchStore(db),
     queue: new PostgresQueueStore(db),
     files: new PostgresFileStore(db),
     maintenance: new PostgresMaintenanceStore(db),

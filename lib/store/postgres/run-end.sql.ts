@@ -15,7 +15,7 @@ const JOB_COLUMNS = [
   'job_id', 'type', 'queue', 'status', 'priority', 'payload', 'state', 'result', 'progress_percentage', 'progress_message',
   'owner_user_id', 'owner_tenant_id', 'triggered_by_user_id', 'attempts', 'max_attempts', 'idempotent', 'available_at',
   'lease_owner', 'lease_expires_at', 'fence', 'failed_reason', 'started_at', 'finished_at', 'created_at', 'updated_at',
-  'retry_until', 'stoppable', 'trace_context',
+  'retry_until', 'stoppable', 'trace_context', 'batch_id', 'batch_key', 'callback_batch_id',
 ];
 
 /** Completions are batched: many finished runs, one statement (job rows and their ledger rows). */

@@ -31,6 +31,10 @@ export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
     values.push(filter.type);
     where += ` AND type = $${values.length}`;
   }
+  if (filter.batchId) {
+    values.push(filter.batchId);
+    where += ` AND batch_id = $${values.length}::uuid`;
+  }
   return {
     rows: {
       text: `SELECT * FROM managed_jobs ${where} ORDER BY job_id DESC LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,

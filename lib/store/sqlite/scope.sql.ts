@@ -33,6 +33,10 @@ export function listJobs(filter: ListFilter): { rows: Sql; count: Sql } {
     where += ` AND type = ?`;
     values.push(filter.type);
   }
+  if (filter.batchId) {
+    where += ` AND batch_id = ?`;
+    values.push(filter.batchId);
+  }
   return {
     rows: { text: `SELECT * FROM managed_jobs ${where} ORDER BY job_id DESC LIMIT ? OFFSET ?`, values: [...values, filter.limit, filter.offset] },
     count: { text: `SELECT count(*) AS total FROM managed_jobs ${where}`, values },

@@ -7,6 +7,7 @@ import { SqliteMonitoringStore } from './monitoring.store.js';
 import { SqliteNotifier } from './notifier.js';
 import { SqliteConnection } from './sqlite.connection.js';
 import { SqliteQueueStore } from './queue.store.js';
+import { SqliteBatchStore } from './batch.store.js';
 
 /** SQLite: every part shares one connection of the store's own to the app's database file. */
 export function sqliteStoreParts(dataSource: DataSource): StoreParts {
@@ -15,6 +16,7 @@ export function sqliteStoreParts(dataSource: DataSource): StoreParts {
   return {
     dialect: 'sqlite',
     capabilities: { crossProcessEvents: false, overlappingStatements: false },
+    batches: new SqliteBatchStore(db),
     queue: new SqliteQueueStore(db),
     files: new SqliteFileStore(db),
     maintenance: new SqliteMaintenanceStore(db),

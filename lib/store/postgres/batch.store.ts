@@ -1,0 +1,93 @@
+import type { EntityManager } from 'typeorm';
+import { NOTIFY_CHANNEL } from '../../managed-jobs.constants.js';
+import type { BatchDriver, BatchOp, BatchProgram } from '../batch-store.interface.js';
+import { batchSql } from '../batch.sql.js';
+import { toJob } from '../row-mapper.js';
+import { WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
+import { NOW, type Sql } from './common.sql.js';
+import { insertJobs, retryJob } from './jobs.sql.js';
+import type { PostgresConnection } from './postgres.connection.js';
+import { completeJobs, failJob, stopJob } from './run-end.sql.js';
+
+/** Workflow programs on PostgreSQL: one READ COMMITTED transaction on one pooled client. */
+export class PostgresBatchStore implements BatchDriver {
+  readonly sql = batchSql({ now: NOW, forUpdate: ' FOR UPDATE', numbered: true, jsonText: (c) => `${c}::text`, count: 'count(*)::int', returning: true });
+
+  constructor(private readonly db: PostgresConnection) {}
+
+  /** A deadlock (40P01) or serialisation failure rolls back; the program runs again from the start. */
+  async run<T>(make: () => BatchProgram<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(make);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code !== '40P01' && code !== '40001') || attempt >= 8) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 * attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private async runOnce<T>(make: () => BatchProgram<T>): Promise<T> {
+    const client = await this.db.pool.connect();
+    let broken = false;
+    const q = async (s: Sql) => client.query({ text: s.text, values: s.values, types: this.db.types });
+    try {
+      await client.query('BEGIN');
+      const program = make();
+      let step = program.next();
+      while (!step.done) step = program.next(await this.exec(q, step.value));
+      await client.query('COMMIT');
+      return step.value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async runWith<T>(manager: EntityManager, make: () => BatchProgram<T>): Promise<T> {
+    const q = async (s: Sql) => {
+      const r = await manager.query(s.text, s.values);
+      // TypeORM's postgres driver answers an UPDATE with [rows, count].
+      return Array.isArray(r) && r.length === 2 && typeof r[1] === 'number' ? { rows: r[0], rowCount: r[1] } : { rows: r, rowCount: Array.isArray(r) ? r.length : 0 };
+    };
+    const program = make();
+      let step = program.next();
+    while (!step.done) step = program.next(await this.exec(q, step.value));
+    return step.value;
+  }
+
+  async read(s: Sql): Promise<any[]> {
+    return this.db.query(s);
+  }
+
+  private async exec(q: (s: Sql) => Promise<{ rows: any[]; rowCount: number | null }>, op: BatchOp): Promise<unknown> {
+    switch (op.op) {
+      case 'all':
+        return (await q(op.q)).rows;
+      case 'run':
+        return (await q(op.q)).rowCount ?? 0;
+      case 'insert':
+        return (await q(insertJobs(op.jobs, NOTIFY_CHANNEL, encodeDispatched(new Set(op.jobs.map((j) => j.queue)), '')))).rows;
+      case 'complete':
+        return (await q(completeJobs(op.runs, op.workerId))).rows.map((r) => r.job_id);
+      case 'fail': {
+        const [row] = (await q(failJob(op.run, op.workerId))).rows;
+        return row ? toJob(row) : null;
+      }
+      case 'stop': {
+        const [row] = (await q(stopJob(op.jobId, op.scope, NOTIFY_CHANNEL, WAKE_PREFIX.stopRequested))).rows;
+        return row ? toJob(row) : null;
+      }
+      case 'retry': {
+        const [row] = (await q(retryJob(op.jobId, op.tries, op.retryUntil, op.scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched))).rows;
+        return row ? toJob(row) : null;
+      }
+      case 'wake':
+        await q({ text: `SELECT pg_notify($1, $2)`, values: [NOTIFY_CHANNEL, encodeDispatched(new Set(op.queues), '')] });
+        return undefined;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The store's workflow transactions (`JobStore.batches`, lib/workflows/batch-programs.ts) on every
+ * dialect, raced directly: many member ends of one batch committed at the same moment from two
+ * stores ("processes") must count every member once, free a join exactly when its last
+ * dependency completes, and let exactly one transaction end the batch and insert `then` / `finally`.
+ */
+import { newJobId } from '../../lib/ids/job-id.js';
+import * as programs from '../../lib/workflows/batch-programs.js';
+import { planMembers } from '../../lib/workflows/batch-plan.js';
+import type { NewBatchRow } from '../../lib/workflows/batch-row.js';
+import type { BatchItem } from '../../lib/workflows/batch.interfaces.js';
+import { storeFixtures, type StoreUnderTest } from './store-fixture.js';
+import { claimOf, completionOf, failureOf, newJob, wipe } from './store-helpers.js';
+
+describe.each(storeFixtures)('workflow transactions on $name', (fixture) => {
+  let a: StoreUnderTest;
+  let b: StoreUnderTest;
+
+  beforeAll(async () => {
+    await fixture.setUp();
+    a = await fixture.openStore();
+    b = await fixture.openStore();
+  });
+  afterEach(() => wipe(a.dataSource));
+  afterAll(async () => {
+    await fixture.closeStores();
+    await fixture.tearDown();
+  });
+
+  async function createBatch(items: BatchItem[], policy: NewBatchRow['failurePolicy'] = 'failFast') {
+    const rows = items.map(() => newJob());
+    const callback = { ...newJob({ type: 'contract-callback', payload: '{"kind":"x"}' }) };
+    const { jobId: _i, availableAt: _a, delayMs: _d, retryUntil: _r, ...template } = callback;
+    const batch: NewBatchRow = {
+      batchId: newJobId(),
+      name: 'race',
+      total: items.length,
+      failurePolicy: policy,
+      failureThreshold: null,
+      callbacks: JSON.stringify({ then: template, finally: template, catch: template }),
+      ownerUserId: 'u',
+      ownerTenantId: null,
+      triggeredByUserId: null,
+    };
+    await a.store.batches.run(() => programs.createBatch(a.store.batches.sql, batch, planMembers(items, rows)));
+    return { batch, rows };
+  }
+
+  const claimAll = async (n: number) => {
+    const claimed = [];
+    while (claimed.length < n) {
+      const got = await a.store.claim(claimOf({ limit: 500 }));
+      if (!got.length) break;
+      claimed.push(...got);
+    }
+    return claimed;
+  };
+  const callbackRows = (batchId: string) => a.dataSource.query(`SELECT job_id FROM managed_jobs WHERE callback_batch_id = '${batchId}'`);
+  const batchRow = async (batchId: string) => (await a.store.batches.read(a.store.batches.sql.findBatch(batchId)))[0];
+
+  it('counts concurrent member ends exactly and ends the batch once, from two stores at once', async () => {
+    const n = 40;
+    const { batch } = await createBatch(Array.from({ length: n }, () => ({ job: 'contract', payload: {} })));
+    const claimed = await claimAll(n);
+    expect(claimed).toHaveLength(n);
+    const changes = await Promise.all(
+      claimed.map((job, i) => {
+        const s = i % 2 ? b : a;
+        return s.store.batches.run(() => programs.completeMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, completionOf(job), 'w'));
+      }),
+    );
+    expect(changes.every((c) => c !== null)).toBe(true);
+    expect(changes.filter((c) => c!.finished)).toHaveLength(1);
+    expect(changes.map((c) => Number(c!.batch!.completed)).sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(await batchRow(batch.batchId)).toMatchObject({ status: 'completed', total: n, completed: n, failed: 0, stopped: 0 });
+    expect(await callbackRows(batch.batchId)).toHaveLength(2); // then + finally, once each
+    // A run ended twice is not counted twice.
+    const again = await a.store.batches.run(() => programs.completeMember(a.store.batches.sql, { jobId: claimed[0].jobId, batchId: batch.batchId, key: null }, completionOf(claimed[0]), 'w'));
+    expect(again).toBeNull();
+    expect(Number((await batchRow(batch.batchId)).completed)).toBe(n);
+  });
+
+  it('frees a join exactly when its last dependency completes, however many complete at once', async () => {
+    const deps = 24;
+    const items: BatchItem[] = [
+      ...Array.from({ length: deps }, (_, i) => ({ job: 'contract', payload: {}, key: `d${i}` })),
+      { job: 'contract', payload: {}, key: 'join', dependsOn: Array.from({ length: deps }, (_, i) => `d${i}`) },
+    ];
+    const { batch, rows } = await createBatch(items);
+    const join = rows[deps].jobId;
+    const claimed = await claimAll(deps + 1);
+    expect(claimed.map((j) => j.jobId)).not.toContain(join); // waiting: never claimed
+    await Promise.all(
+      claimed.map((job, i) => {
+        const s = i % 2 ? b : a;
+        return s.store.batches.run(() => programs.completeMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, completionOf(job), 'w'));
+      }),
+    );
+    const [row] = await a.dataSource.query(`SELECT status FROM managed_jobs WHERE job_id = '${join}'`);
+    expect(row.status).toBe('pending');
+    expect(await claimAll(1)).toEqual([expect.objectContaining({ jobId: join, batchId: batch.batchId, batchKey: 'join' })]);
+  });
+
+  it('concurrent final failures under failFast: one ends the batch, catch and finally once, the rest counted', async () => {
+    const n = 20;
+    const { batch } = await createBatch(Array.from({ length: n }, () => ({ job: 'contract', payload: {} })));
+    const claimed = await claimAll(n);
+    const ends = await Promise.all(
+      claimed.map((job, i) => {
+        const s = i % 2 ? b : a;
+        return s.store.batches.run(() =>
+          programs.failMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, failureOf(job, { retryInSeconds: null }), 'w'),
+        );
+      }),
+    );
+    expect(ends.filter((e) => e?.change?.finished)).toHaveLength(1);
+    const row = await batchRow(batch.batchId);
+    expect(row.status).toBe('failed');
+    // Each member ended once: failed by its own run, or stopped by the first failure before it.
+    expect(Number(row.failed) + Number(row.stopped)).toBe(n);
+    expect(Number(row.failed)).toBeGreaterThanOrEqual(1);
+    expect(await callbackRows(batch.batchId)).toHaveLength(2); // catch + finally
+  });
+});
