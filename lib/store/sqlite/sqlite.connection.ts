@@ -34,6 +34,8 @@ export class SqliteConnection {
   /** The driver module TypeORM uses (a lease keeper thread loads the very same copy). */
   readonly Database: typeof BetterSqlite3;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Result column names of the statements that return rows (read in raw mode, see `columnsOf`). */
+  private readonly columnNames = new WeakMap<BetterSqlite3.Statement, string[]>();
   /**
    * One transaction function for every write, made once: `db.transaction(fn)` builds its wrappers
    * anew on each call, which was a tenth of a one-by-one dispatch's time (measured, bench enqSingle).
@@ -66,11 +68,33 @@ export class SqliteConnection {
 
   /** The first row, or undefined. */
   get(q: Sql): any {
-    return this.stmt(q.text).get(...q.values);
+    const s = this.stmt(q.text);
+    if (!s.reader) return s.get(...q.values);
+    const names = this.columnsOf(s); // switches the statement to raw rows before its first read
+    const row = s.get(...q.values) as unknown[] | undefined;
+    return row && toObject(row, names);
   }
 
   all(q: Sql): any[] {
-    return this.stmt(q.text).all(...q.values);
+    const s = this.stmt(q.text);
+    if (!s.reader) return s.all(...q.values);
+    const names = this.columnsOf(s);
+    return (s.all(...q.values) as unknown[][]).map((row) => toObject(row, names));
+  }
+
+  /**
+   * Rows come from the driver as arrays (`raw`) and become objects here: better-sqlite3 builds a
+   * row object property by property in C++, which made the claim's `RETURNING *` of ~40 columns a
+   * fifth slower than reading arrays (measured on 40,000 claimed jobs).
+   */
+  private columnsOf(s: BetterSqlite3.Statement): string[] {
+    let names = this.columnNames.get(s);
+    if (!names) {
+      s.raw(true);
+      names = s.columns().map((c) => c.name);
+      this.columnNames.set(s, names);
+    }
+    return names;
   }
 
   /** How many rows the statement changed. */
@@ -104,4 +128,10 @@ export class SqliteConnection {
     this.statements.clear();
     if (this.db.open) this.db.close();
   }
+}
+
+function toObject(row: unknown[], names: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]] = row[i];
+  return out;
 }
