@@ -23,4 +23,5 @@ export const mysqlOperatorSql = operatorSql({
   upsert: (insert, _key, updates) => `${insert} ON DUPLICATE KEY UPDATE ${updates.map((u) => `${u} = VALUES(${u})`).join(', ')}`,
   deleteReturning: false,
   wrapSelfSubquery: (q) => `SELECT log_id FROM (${q}) AS cut`,
+  pendingIndexHint: '',
 });

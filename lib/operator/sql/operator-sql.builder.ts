@@ -35,6 +35,12 @@ export interface SqlDialect {
   deleteReturning: boolean;
   /** `DELETE … WHERE column < (subquery)` needs the subquery wrapped (MySQL reads the table it deletes from). */
   wrapSelfSubquery(subquery: string): string;
+  /**
+   * `FROM managed_jobs` reading only the claim index (pending jobs): SQLite's planner, with
+   * statistics, walked the primary key backwards through a million rows to skip a sort of a few
+   * thousand (400 ms instead of 1 ms). Empty where the planner needs no hint.
+   */
+  pendingIndexHint: string;
 }
 
 /** Values with their placeholders, in order. */
@@ -67,6 +73,7 @@ export function operatorSql(d: SqlDialect): OperatorSql {
       parts.push(`status IN (${f.statuses.map((s) => p.add(s)).join(', ')})`);
       // Repeats the partial index's own condition, which is how SQLite (and any planner) knows it applies.
       if (f.statuses.every((s) => ENDED.includes(s))) parts.push(ENDED_CONDITION);
+      if (f.statuses.length === 1 && f.statuses[0] === 'pending') parts.push(`status = 'pending'`); // the claim index's condition
     }
     if (f.queue !== undefined) parts.push(`queue = ${p.add(f.queue)}`);
     if (f.type !== undefined) parts.push(`type = ${p.add(f.type)}`);
@@ -121,7 +128,10 @@ export function operatorSql(d: SqlDialect): OperatorSql {
         ]),
       ),
     listJobs: (f, limit, offset) =>
-      build((p) => `SELECT ${jobColumns} FROM managed_jobs ${where(f, p)} ORDER BY managed_jobs.job_id DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`),
+      build((p) => {
+        const hint = f.statuses?.length === 1 && f.statuses[0] === 'pending' ? d.pendingIndexHint : '';
+        return `SELECT ${jobColumns} FROM managed_jobs ${hint} ${where(f, p)} ORDER BY managed_jobs.job_id DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+      }),
     countJobs: (f) => build((p) => `SELECT count(*) AS total FROM managed_jobs ${where(f, p)}`),
     finishedPerMinute: (minutes) =>
       build(

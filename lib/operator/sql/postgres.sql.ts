@@ -22,4 +22,5 @@ export const postgresOperatorSql = operatorSql({
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = EXCLUDED.${u}`).join(', ')}`,
   deleteReturning: true,
   wrapSelfSubquery: (q) => q,
+  pendingIndexHint: '',
 });

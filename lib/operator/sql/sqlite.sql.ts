@@ -23,4 +23,5 @@ export const sqliteOperatorSql = operatorSql({
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = excluded.${u}`).join(', ')}`,
   deleteReturning: true,
   wrapSelfSubquery: (q) => q,
+  pendingIndexHint: 'INDEXED BY idx_managed_jobs_claim',
 });
