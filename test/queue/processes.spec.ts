@@ -11,7 +11,7 @@ import { JobRunnerService } from '../../lib/index.js';
 import { createTestApp } from '../support/app.js';
 import { createTestDatabase, waitFor, type Dialect, type TestDatabase } from '../support/databases.js';
 import { EFFECTS_TABLE } from '../support/audit.js';
-import { buildLibrary, killAllWorkers, startWorkers, type WorkerEnv, type WorkerProcess } from '../support/processes.js';
+import { buildLibrary, databaseEnv, killAllWorkers, startWorkers, type WorkerEnv, type WorkerProcess } from '../support/processes.js';
 import { maxOverlap, maxStartsInWindow, processJobs, type RunRecord } from './queue-jobs.js';
 
 const log = (label: string, figures: unknown) => process.stderr.write(`\n[queue-control processes] ${label}: ${JSON.stringify(figures)}\n`);
@@ -35,15 +35,12 @@ describe.each(setups)('queue control across processes on %s (%i processes)', (di
     runner = app.get(JobRunnerService);
     ds = app.get(DataSource);
     await ds.query(EFFECTS_TABLE[dialect]); // worker-jobs.mjs opens it at start
-    const t = db.typeorm as any;
     env = {
       NMJ_LIBRARY: buildLibrary(),
       NMJ_LOG_LEVELS: 'warn,error',
       NMJ_CONCURRENCY: 6,
       NMJ_POLL_INTERVAL_MS: 200,
-      ...(dialect === 'sqlite'
-        ? { NMJ_DB_TYPE: 'better-sqlite3', NMJ_DB_FILE: t.database }
-        : { NMJ_DB_TYPE: t.type, NMJ_DB_HOST: t.host, NMJ_DB_PORT: t.port, NMJ_DB_USER: t.username, NMJ_DB_PASSWORD: t.password, NMJ_DB_NAME: t.database }),
+      ...databaseEnv(db),
     };
   }, 120_000);
 

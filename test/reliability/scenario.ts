@@ -9,7 +9,7 @@ import { JobRunnerService } from '../../lib/index.js';
 import { createTestApp } from '../support/app.js';
 import type { TestDatabase } from '../support/databases.js';
 import { EFFECTS_TABLE } from '../support/audit.js';
-import { buildLibrary, type WorkerEnv } from '../support/processes.js';
+import { buildLibrary, databaseEnv, type WorkerEnv } from '../support/processes.js';
 import { CpuJob, UnsafeWorkJob, WorkJob } from './jobs.js';
 
 export interface Scenario {
@@ -27,11 +27,7 @@ export async function openScenario(db: TestDatabase, worker: WorkerEnv = {}): Pr
   const app = await createTestApp(db, { providers: [WorkJob, UnsafeWorkJob, CpuJob], options: { worker: { enabled: false } } });
   const ds = app.get(DataSource);
   await ds.query(EFFECTS_TABLE[db.dialect]);
-  const t = db.typeorm as any;
-  const dbEnv: WorkerEnv =
-    db.dialect === 'sqlite'
-      ? { NMJ_DB_TYPE: 'better-sqlite3', NMJ_DB_FILE: t.database }
-      : { NMJ_DB_TYPE: t.type, NMJ_DB_HOST: t.host, NMJ_DB_PORT: t.port, NMJ_DB_USER: t.username, NMJ_DB_PASSWORD: t.password, NMJ_DB_NAME: t.database };
+  const dbEnv = databaseEnv(db);
   return {
     db,
     app,

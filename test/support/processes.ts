@@ -58,6 +58,14 @@ export function buildLibrary(): string {
 /** Environment of one worker (see worker-app.mjs readConfig()). */
 export type WorkerEnv = Record<string, string | number | undefined>;
 
+/** The worker environment that points a worker process at the test database `db`. */
+export function databaseEnv(db: { dialect: string; typeorm: unknown }): WorkerEnv {
+  const t = db.typeorm as any;
+  return db.dialect === 'sqlite'
+    ? { NMJ_DB_TYPE: 'better-sqlite3', NMJ_DB_FILE: t.database }
+    : { NMJ_DB_TYPE: t.type, NMJ_DB_HOST: t.host, NMJ_DB_PORT: t.port, NMJ_DB_USER: t.username, NMJ_DB_PASSWORD: t.password, NMJ_DB_NAME: t.database };
+}
+
 export interface WorkerMessage {
   type: string;
   at: number;

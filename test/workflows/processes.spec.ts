@@ -12,7 +12,7 @@ import { BatchStatus, JobRunnerService, type BatchRecord } from '../../lib/index
 import { createTestApp } from '../support/app.js';
 import { createTestDatabase, waitFor, type Dialect, type TestDatabase } from '../support/databases.js';
 import { EFFECTS_TABLE } from '../support/audit.js';
-import { buildLibrary, killAllWorkers, startWorkers, type WorkerEnv } from '../support/processes.js';
+import { buildLibrary, databaseEnv, killAllWorkers, startWorkers, type WorkerEnv } from '../support/processes.js';
 import { CallbackJob, StepJob, workflowJobs } from './workflow-jobs.js';
 
 const setups: Array<[Dialect, number, number]> = [
@@ -41,15 +41,12 @@ describe.each(setups)('batches across processes on %s (%i processes)', (dialect,
     runner = app.get(JobRunnerService);
     ds = app.get(DataSource);
     await ds.query(EFFECTS_TABLE[dialect]); // worker-jobs.mjs opens it at start
-    const t = db.typeorm as any;
     env = {
       NMJ_LIBRARY: buildLibrary(),
       NMJ_LOG_LEVELS: 'warn,error',
       NMJ_CONCURRENCY: 8,
       NMJ_POLL_INTERVAL_MS: 100,
-      ...(dialect === 'sqlite'
-        ? { NMJ_DB_TYPE: 'better-sqlite3', NMJ_DB_FILE: t.database }
-        : { NMJ_DB_TYPE: t.type, NMJ_DB_HOST: t.host, NMJ_DB_PORT: t.port, NMJ_DB_USER: t.username, NMJ_DB_PASSWORD: t.password, NMJ_DB_NAME: t.database }),
+      ...databaseEnv(db),
     };
   }, 120_000);
 
