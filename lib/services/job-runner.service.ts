@@ -51,6 +51,7 @@ export class JobRunnerService {
       store,
       events,
       prepare: (job, payload, options) => this.prepare(job, payload, options),
+      traced: (rows, write) => this.telemetry.dispatch(rows, write),
       stopRequested: (jobId) => worker.onStopRequested(jobId),
       wake: () => worker.wake(true),
     });

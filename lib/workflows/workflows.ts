@@ -27,6 +27,11 @@ export interface WorkflowDeps {
   events: JobEventsPublisher;
   /** Validates a payload and builds the job row, as `dispatch()` does. */
   prepare(job: Function | string, payload: unknown, options: DispatchOptions): Promise<NewJob>;
+  /**
+   * Runs `write` inside one dispatch span for these rows (telemetry: it writes the span's trace
+   * context into each row first, so every member's run span is its child, in any process).
+   */
+  traced<T>(rows: NewJob[], write: () => Promise<T>): Promise<T>;
   /** A running member of this process was stopped. */
   stopRequested(jobId: string): void;
   /** Jobs became due. */
@@ -69,13 +74,18 @@ export class Workflows {
       ...owner,
       triggeredByUserId: triggeredById(options.triggeredBy),
     };
-    const plan = planMembers(items, rows);
-    const make = () => programs.createBatch(this.driver.sql, batch, plan);
-    if (options.manager) {
-      await this.driver.runWith(options.manager, make);
-      return toBatchRecord({ ...rowOf(batch), created_at: new Date() }, 0);
-    }
-    await this.driver.run(make);
+    const manager = options.manager;
+    const plan = await this.deps.traced(rows, async () => {
+      // then / catch / finally run in the batch's trace too (their rows are written later, by the finisher).
+      const traceContext = rows[0]?.traceContext ?? null;
+      if (traceContext) for (const cb of Object.values(callbacks)) cb!.traceContext = traceContext;
+      batch.callbacks = Object.keys(callbacks).length ? JSON.stringify(callbacks) : null;
+      const members = planMembers(items, rows);
+      const make = () => programs.createBatch(this.driver.sql, batch, members);
+      await (manager ? this.driver.runWith(manager, make) : this.driver.run(make));
+      return members;
+    });
+    if (manager) return toBatchRecord({ ...rowOf(batch), created_at: new Date() }, 0);
     if (plan.waiting.length < rows.length) this.deps.wake();
     return (await this.findBatch(batch.batchId))!;
   }
@@ -97,7 +107,9 @@ export class Workflows {
     checkItems(items, new Set(known.keys()));
     const rows = await this.prepareMembers(items, { ownerId: batch.owner_user_id, tenantId: batch.owner_tenant_id, triggeredBy: batch.triggered_by_user_id });
     const keys = items.flatMap((i) => i.dependsOn ?? []);
-    const after = await this.driver.run(() => programs.addMembers(this.driver.sql, batchId, (existing) => planMembers(items, rows, existing), keys));
+    const after = await this.deps.traced(rows, () =>
+      this.driver.run(() => programs.addMembers(this.driver.sql, batchId, (existing) => planMembers(items, rows, existing), keys)),
+    );
     if (!after) throw new BatchNotFoundError(batchId);
     if (after.status !== BatchStatus.Running) throw new BatchNotRunningError(batchId, after.status);
     this.deps.wake();

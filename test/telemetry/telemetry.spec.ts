@@ -110,6 +110,29 @@ describe.each(dialects)('telemetry on %s', (dialect) => {
     expect(parentOf.get(inTx.jobId)).toBe(idsOf(single).spanId);
   });
 
+  it('a workflow batch has one dispatch span: every member’s run and its then / finally callbacks are its children', async () => {
+    await start();
+    const batch = await runner.batch(
+      [
+        { job: 'traced', payload: { ms: 1 }, key: 'a' },
+        { job: 'traced', payload: { ms: 1 }, key: 'b', dependsOn: ['a'] },
+        { job: 'traced', payload: { ms: 1 } },
+      ],
+      { then: { job: 'traced', payload: { ms: 1 } }, finally: { job: 'traced', payload: { ms: 1 } } },
+    );
+    await waitFor(async () => (await runner.findBatch(batch.batchId))?.status === 'completed');
+    const members = (await runner.list({ batchId: batch.batchId })).data;
+    const runs = await spans(RUN('traced'), 5);
+    const [dispatch] = (await spans(DISPATCH('traced'), 1)).filter((s) => s.attributes['messaging.batch.message_count'] === 3);
+    expect(dispatch.kind).toBe(SpanKind.PRODUCER);
+    expect(runs).toHaveLength(5); // three members, then, finally
+    for (const run of runs) {
+      expect(run.parentSpanContext?.spanId).toBe(idsOf(dispatch).spanId);
+      expect(idsOf(run).traceId).toBe(idsOf(dispatch).traceId);
+    }
+    expect(members.map((m) => m.jobId).every((id) => runs.some((r) => r.attributes['messaging.message.id'] === id))).toBe(true);
+  });
+
   it('a failed run ends ERROR with the exception; each attempt is its own run span under the same dispatch', async () => {
     await start();
     const flaky = await runner.dispatch('flaky', {});
