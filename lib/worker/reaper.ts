@@ -1,11 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { JOB_STORE, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
+import { JOB_STORE, JOB_TELEMETRY, RESOLVED_OPTIONS } from '../managed-jobs.constants.js';
 import { REAP_FAILED, REQUEUED_LOST, WORKER_LOST } from '../managed-jobs.messages.js';
 import type { ResolvedOptions } from '../managed-jobs.options.js';
 import { JobRegistry } from '../discovery/job-registry.js';
 import { JobEventsPublisher } from '../events/job-events.publisher.js';
 import { ManagedJobFailedEvent } from '../events/managed-job.events.js';
 import type { JobStore } from '../store/job-store.interface.js';
+import type { JobTelemetry } from '../telemetry/job-telemetry.js';
 import { JobWorker } from './job-worker.js';
 
 /** A job lost with its worker this many times is failed instead of re-queued (poison guard). */
@@ -29,6 +30,7 @@ export class JobReaper implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly registry: JobRegistry,
     private readonly events: JobEventsPublisher,
     private readonly worker: JobWorker,
+    @Inject(JOB_TELEMETRY) private readonly telemetry: JobTelemetry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,6 +45,8 @@ export class JobReaper implements OnApplicationBootstrap, BeforeApplicationShutd
   private async reap(): Promise<void> {
     try {
       const { requeued, failed } = await this.store.reap(MAX_LOST_RUNS, WORKER_LOST());
+      // Metrics as for any run that ended in error: a re-queued run is retried, a failed one failed.
+      for (const job of requeued) this.telemetry.failed(job, true);
       if (requeued.length) {
         this.logger.warn(REQUEUED_LOST(requeued.length));
         this.worker.wake(true);
@@ -50,6 +54,7 @@ export class JobReaper implements OnApplicationBootstrap, BeforeApplicationShutd
       for (const job of failed) {
         // A reaped member counts as failed in its batch (lib/workflows), once: this reaper reaped it.
         if (job.batchId) await this.worker.workflows?.memberFailed(job);
+        this.telemetry.failed(job, false);
         this.events.publish(new ManagedJobFailedEvent(job));
       }
     } catch (error) {

@@ -35,4 +35,13 @@ export class DoomedJob implements ManagedJobHandler {
   }
 }
 
-export const telemetryJobs = [TracedJob, FlakyJob, DoomedJob];
+/** Must not run twice: a run lost with its worker ends `failed`. */
+@ManagedJob({ name: 'fragile', idempotent: false })
+@Injectable()
+export class FragileJob implements ManagedJobHandler {
+  async handle() {
+    return 'done';
+  }
+}
+
+export const telemetryJobs = [TracedJob, FlakyJob, DoomedJob, FragileJob];

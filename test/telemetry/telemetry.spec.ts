@@ -9,6 +9,8 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { JobRunnerService, JobStatus, type ManagedJobEntity } from '../../lib/index.js';
+import { JOB_STORE } from '../../lib/managed-jobs.constants.js';
+import type { JobStore } from '../../lib/store/job-store.interface.js';
 import { createTestApp, type TestAppOptions } from '../support/app.js';
 import { createTestDatabase, dialects, waitFor, type TestDatabase } from '../support/databases.js';
 import { dataPoints, histogramOf, idsOf, registerOtelSdk, spansNamed, valueOf, type OtelSdk } from './otel-sdk.js';
@@ -189,6 +191,21 @@ describe.each(dialects)('telemetry on %s', (dialect) => {
     expect(waits.count - before.waits.count).toBe(3);
     expect(waits.max).toBeGreaterThanOrEqual(1.4);
     expect(waits.max).toBeLessThan(60);
+  });
+
+  it('counts runs lost with their worker: re-queued as retried, failed (not idempotent) as failed', async () => {
+    await start({ worker: { reaperIntervalMs: 150 } });
+    const at = (type: string) => ({ 'managed_jobs.job.type': type, 'messaging.destination.name': 'unworked' });
+    const before = { retried: await valueOf(sdk.reader, 'managed_jobs.jobs.retried', at('traced')), failed: await valueOf(sdk.reader, 'managed_jobs.jobs.failed', at('fragile')) };
+    const again = await runner.dispatch('traced', { ms: 1 }, { queue: 'unworked' });
+    const lost = await runner.dispatch('fragile', {}, { queue: 'unworked' });
+    // A worker that claims them and dies: their leases run out, nobody renews them.
+    const claimed = await app!.get<JobStore>(JOB_STORE).claim({ queue: 'unworked', types: ['traced', 'fragile'], limit: 2, workerId: 'ghost', leaseMs: 100 });
+    expect(claimed.map((j) => j.jobId).sort()).toEqual([again.jobId, lost.jobId].sort());
+    expect((await settled(lost.jobId)).status).toBe(JobStatus.Failed);
+    await waitFor(async () => (await runner.find(again.jobId))?.status === JobStatus.Pending);
+    await waitFor(async () => (await valueOf(sdk.reader, 'managed_jobs.jobs.failed', at('fragile'))) === before.failed + 1);
+    await waitFor(async () => (await valueOf(sdk.reader, 'managed_jobs.jobs.retried', at('traced'))) === before.retried + 1);
   });
 
   it('observes the queue depth per queue and status, 0 for the worker’s empty queues', async () => {
