@@ -12,7 +12,7 @@ const { scenario, params, env } = spec;
 if (params.job === 'rate') process.env.NMJ_BENCH_RATE_MAX = String(params.max); // read by ours.mjs when it loads
 const mod = await import(`./lib/contenders/${spec.contender}.mjs`);
 const now = () => performance.timeOrigin + performance.now();
-const open = (worker) => mod.open({ db: spec.db, variant: spec.variant, env, worker, job: params.job });
+const open = (worker) => mod.open({ db: spec.db, variant: spec.variant, env, worker, job: params.job, batches: scenario === 'batch-drain' });
 
 function percentile(sorted, p) {
   if (!sorted.length) return null;
@@ -109,6 +109,51 @@ const scenarios = {
     await q.close();
     // cpu: share of one core this process used while draining (the database's CPU is not in it).
     return { value: t0 ? (done / ms) * 1000 : 0, unit: 'jobs/s', ms, done, capped: done < n, cpu: (cpu.user + cpu.system) / 1000 / ms };
+  },
+  /**
+   * `batches` batches of `size` no-op members, queued beforehand, 10 batches in flight (ours:
+   * `jobRunner.batch()`; BullMQ: a `FlowProducer` parent with `size` children). The clock runs
+   * from the first member's handler call until every batch has ended (ours: the batch row
+   * `completed`; BullMQ: the parent job completed): members/s = batches × size / that time.
+   */
+  async 'batch-drain'() {
+    const { batches, size } = params;
+    const n = batches * size;
+    const producer = await open();
+    let next = 0;
+    const e0 = now();
+    await Promise.all(
+      Array.from({ length: Math.min(10, batches) }, async () => {
+        while (next < batches) {
+          const b = next++;
+          await producer.enqueueBatch(Array.from({ length: size }, (_, j) => ({ i: b * size + j })));
+        }
+      }),
+    );
+    const enqueueMs = now() - e0;
+    await producer.close();
+    let started = 0;
+    let t0 = 0;
+    let first;
+    const firstCall = new Promise((r) => (first = r));
+    const q = await open({
+      concurrency: params.concurrency,
+      handler: async () => {
+        if (started++ === 0) {
+          t0 = now();
+          first();
+        }
+      },
+    });
+    await Promise.race([firstCall, sleep(params.capMs)]);
+    const deadline = (t0 || now()) + params.capMs;
+    while (started < n && now() < deadline) await sleep(20);
+    let ended;
+    while ((ended = await q.countBatchesDone()) < batches && now() < deadline) await sleep(10);
+    const ms = now() - t0;
+    const done = ended >= batches ? n : await q.countDone(n);
+    await q.close();
+    return { value: t0 ? (done / ms) * 1000 : 0, unit: 'members/s', ms, done, batchesEnded: ended, capped: ended < batches, enqueueMembersPerSec: (n / enqueueMs) * 1000 };
   },
   /**
    * A rate-limited job type (`rateLimit: { max: params.max, perSeconds: 1 }`, ours only): `count`

@@ -6,6 +6,7 @@
  *   npm run bench              full: 3 repetitions, issue-6 sizes
  *   npm run bench -- --quick   1 repetition, smaller sizes (a few minutes)
  *   options: --reps=N  --only=drain10,latencyIn,...  --contenders=ours-pg,bullmq,...  --no-write
+ *            (--only=batch10,batchBig: the workflow scenarios, run only when named)
  *            --durable (PostgreSQL with synchronous_commit on; default off, see lib/services.mjs)
  *            --profile (CPU profiles of the children in bench/.work/profiles, open in Chrome DevTools)
  *
@@ -34,8 +35,8 @@ const reps = Number(flag('reps') ?? (quick ? 1 : 3));
 const POOL_SIZE = 10;
 
 const sizes = quick
-  ? { single: 2_000, bulk: 20_000, drain: 10_000, latency: 200, progress: 100_000, memory: 50_000, capMs: 25_000 }
-  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, capMs: 30_000 };
+  ? { single: 2_000, bulk: 20_000, drain: 10_000, latency: 200, progress: 100_000, memory: 50_000, batches: 300, bigBatch: 3_000, capMs: 25_000 }
+  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, batches: 1_000, bigBatch: 10_000, capMs: 30_000 };
 
 /** Contenders; `worker: false` marks the variants that differ only in the worker (enqueue runs once per library). */
 const CONTENDERS = [
@@ -52,6 +53,7 @@ const CONTENDERS = [
 const all = () => true;
 const noWorkerOnly = (c) => !c.workerOnly;
 const oursOnly = (c) => Boolean(c.ours);
+const batchCapable = (c) => c.contender === 'ours' || c.contender === 'bullmq';
 const SCENARIOS = [
   { id: 'enqSingle', label: 'Enqueue one by one (10 in flight), jobs/s', scenario: 'enqueue-single', better: 'higher', params: { count: sizes.single, inFlight: 10 }, who: noWorkerOnly },
   { id: 'enqBulk', label: 'Enqueue bulk (1,000 per call), jobs/s', scenario: 'enqueue-bulk', better: 'higher', params: { count: sizes.bulk }, who: noWorkerOnly },
@@ -65,12 +67,16 @@ const SCENARIOS = [
   { id: 'enqUnique', label: 'Enqueue unique jobs one by one (10 in flight), jobs/s', scenario: 'enqueue-single', better: 'higher', params: { count: sizes.single, inFlight: 10, job: 'unique' }, who: oursOnly },
   { id: 'drain50keys', label: `Drain ${sizes.drain.toLocaleString('en')} jobs over 100 concurrency keys (limit 1), c=50, jobs/s`, scenario: 'drain', better: 'higher', params: { count: sizes.drain, concurrency: 50, capMs: sizes.capMs, job: 'keys100' }, who: oursOnly },
   { id: 'rate200', label: 'Rate-limited type (200 starts/s), achieved starts/s', scenario: 'rate', better: 'higher', params: { count: quick ? 1200 : 2400, max: 200, concurrency: 50, capMs: 60_000, job: 'rate' }, who: oursOnly },
+  // Workflows (opt-in: only with --only naming them): members completed per second until every batch has ended, ours
+  // (`jobRunner.batch()`) against BullMQ `FlowProducer` flows of the same shape (a parent with the members as children).
+  { id: 'batch10', label: `${sizes.batches.toLocaleString('en')} batches of 10 no-op members, c=10, members/s`, scenario: 'batch-drain', better: 'higher', params: { batches: sizes.batches, size: 10, concurrency: 10, capMs: sizes.capMs * 2 }, who: batchCapable, optIn: true },
+  { id: 'batchBig', label: `One batch of ${sizes.bigBatch.toLocaleString('en')} no-op members, c=10, members/s`, scenario: 'batch-drain', better: 'higher', params: { batches: 1, size: sizes.bigBatch, concurrency: 10, capMs: sizes.capMs * 2 }, who: batchCapable, optIn: true },
   { id: 'memory', label: `Worker RSS growth over the 2nd half of draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
 ];
 
 const onlyScenarios = flag('only')?.split(',');
 const onlyContenders = flag('contenders')?.split(',');
-const scenarios = SCENARIOS.filter((s) => !onlyScenarios || onlyScenarios.includes(s.id));
+const scenarios = SCENARIOS.filter((s) => (onlyScenarios ? onlyScenarios.includes(s.id) : !s.optIn));
 const contenders = CONTENDERS.filter((c) => !onlyContenders || onlyContenders.includes(c.id));
 
 const node22 = path.join(here, 'node_modules', 'node', 'bin', 'node');

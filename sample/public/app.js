@@ -10,7 +10,11 @@ const CONFIG = {
 };
 
 const ACTIVE = new Set(['pending', 'running']);
+// The import batch's members are shown by the batch's one bar, not one card each.
+const BATCH_MEMBER_TYPES = new Set(['import-file']);
 const jobs = new Map(); // jobId → last state shown
+const batches = new Map(); // batchId → last batch state (events may come before the POST answers)
+let shownBatchId = null;
 const $ = (id) => document.getElementById(id);
 let socket = null;
 let user = '';
@@ -20,7 +24,11 @@ function authHeaders() {
 }
 
 async function api(method, path, body) {
-  const response = await fetch(`${CONFIG.jobsPath}${path}`, {
+  return request(method, `${CONFIG.jobsPath}${path}`, body);
+}
+
+async function request(method, url, body) {
+  const response = await fetch(url, {
     method,
     // Every POST says it is JSON, even without a body (a retry): the API refuses anything else (415).
     headers: { ...authHeaders(), ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
@@ -41,6 +49,7 @@ function describeError(data) {
 // ---- rendering ------------------------------------------------------------------------------
 
 function render(job) {
+  if (BATCH_MEMBER_TYPES.has(job.type)) return;
   const previous = jobs.get(job.jobId);
   // An older state (e.g. a late list response) never overwrites a newer one.
   if (previous && Date.parse(job.updatedAt) < Date.parse(previous.updatedAt)) return;
@@ -68,6 +77,61 @@ function render(job) {
   item.querySelector('.stop').hidden = !ACTIVE.has(merged.status);
   $('empty').hidden = jobs.size > 0;
   if (merged.status === 'completed' && previous?.status !== 'completed') void showFiles(merged.jobId, item);
+}
+
+/** One bar for the whole batch: `batch.progress` moves it, `batch.finished` ends it. */
+function renderBatch(batch) {
+  const previous = batches.get(batch.batchId);
+  // Counters only grow and a finished batch stays finished: a late answer never moves it back.
+  if (previous && (previous.status !== 'running' || previous.completed + previous.failed > batch.completed + batch.failed)) return;
+  batches.set(batch.batchId, batch);
+  if (batch.batchId === shownBatchId) drawBatch(batch);
+}
+
+function drawBatch(batch) {
+  const percent = Math.max(0, Math.min(100, Number(batch.progress) || 0));
+  const card = $('batch');
+  card.hidden = false;
+  card.dataset.status = batch.status;
+  $('batch-name').textContent = batch.name || 'Batch';
+  $('batch-status').textContent = batch.status === 'running' ? 'running' : `done · ${batch.status}`;
+  $('batch-status').dataset.status = batch.status;
+  $('batch-progress').setAttribute('aria-valuenow', String(percent));
+  card.querySelector('.progress__fill').style.width = `${percent}%`;
+  $('batch-percent').textContent = `${percent}%`;
+  $('batch-counts').textContent = `${batch.completed} of ${batch.total} imported${batch.failed ? ` · ${batch.failed} failed` : ''}`;
+  $('batch-id').textContent = batch.batchId;
+}
+
+async function importFiles() {
+  $('import-error').textContent = '';
+  signIn($('user').value.trim());
+  if (!user) {
+    $('import-error').textContent = 'Type a user id first.';
+    return;
+  }
+  $('import').disabled = true;
+  try {
+    const batch = await request('POST', '/demo/imports', { files: 20 });
+    shownBatchId = batch.batchId;
+    renderBatch(batch); // ignored if its socket events came first
+    drawBatch(batches.get(batch.batchId));
+  } catch (error) {
+    $('import-error').textContent = error.message;
+  } finally {
+    $('import').disabled = false;
+  }
+}
+
+/** After a (re)connect: events missed while offline are not replayed, so read the batch once. */
+async function refreshBatch() {
+  const shown = batches.get(shownBatchId);
+  if (!shown || shown.status !== 'running') return;
+  try {
+    renderBatch(await api('GET', `/batches/${shown.batchId}`));
+  } catch {
+    // The next socket event will bring it.
+  }
 }
 
 async function showFiles(jobId, item) {
@@ -149,6 +213,10 @@ function signIn(next) {
   localStorage.setItem('managed-jobs-demo-user', user);
   jobs.clear();
   $('jobs').replaceChildren();
+  $('empty').hidden = false;
+  batches.clear();
+  shownBatchId = null;
+  $('batch').hidden = true;
   socket?.close();
   socket = io(CONFIG.namespace, { auth: { token: user } });
   const status = (on, text) => {
@@ -160,12 +228,14 @@ function signIn(next) {
     status(true, `live · ${CONFIG.channel(user)}`);
     socket.emit('subscribe', { channel: CONFIG.channel(user) }, (ack) => {
       if (!ack?.ok) status(false, ack?.error || 'subscribe refused');
+      else void refreshBatch();
     });
   });
   socket.on('disconnect', () => status(false, 'reconnecting…'));
   socket.on('connect_error', (error) => status(false, error.message));
   socket.on('job.snapshot', ({ jobs: active }) => active.forEach(render));
   for (const name of ['job.started', 'job.progress', 'job.completed', 'job.stopped', 'job.failed']) socket.on(name, render);
+  for (const name of ['batch.progress', 'batch.finished']) socket.on(name, renderBatch);
   void loadRecent();
 }
 
@@ -180,6 +250,7 @@ async function loadRecent() {
 }
 
 $('start-form').addEventListener('submit', start);
+$('import').addEventListener('click', () => void importFiles());
 $('user').addEventListener('change', () => signIn($('user').value.trim()));
 const saved = localStorage.getItem('managed-jobs-demo-user');
 if (saved) {

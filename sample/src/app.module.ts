@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { ManagedJobEvents, ManagedJobsModule, managedJobsMigrations, type ManagedJobEvent } from '../../lib/index.js';
 import { DemoAuthMiddleware, demoUserId, demoUserOf } from './demo-auth.middleware.js';
 import { DemoSignInController } from './demo-sign-in.controller.js';
+import { ImportFilesController } from './import-files.controller.js';
 import { DemoUser } from './user.js';
 import { GenerateReportJob } from './jobs/generate-report.job.js';
 import { SyncCrmJob } from './jobs/sync-crm.job.js';
 import { ReindexCatalogJob } from './jobs/reindex.job.js';
+import { ImportFileJob } from './jobs/import-file.job.js';
 
 const dataDir = process.env.SAMPLE_DATA_DIR ?? join(process.cwd(), 'sample', 'data');
 
@@ -64,8 +66,8 @@ class JobAuditLog {
       },
     }),
   ],
-  controllers: [DemoSignInController],
-  providers: [GenerateReportJob, SyncCrmJob, ReindexCatalogJob, JobAuditLog],
+  controllers: [DemoSignInController, ImportFilesController],
+  providers: [GenerateReportJob, SyncCrmJob, ReindexCatalogJob, ImportFileJob, JobAuditLog],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {

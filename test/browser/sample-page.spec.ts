@@ -64,6 +64,45 @@ describe('sample page in headless chromium', () => {
     await page.screenshot({ path: join('test-artifacts', 'sample-page.png'), fullPage: true });
   }, 90_000);
 
+  it('imports 20 files as one batch: one bar moves live to 100% and shows the finished status', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(url.replace('[::1]', '127.0.0.1'));
+    await page.fill('#user', 'bob');
+    await page.locator('#user').dispatchEvent('change');
+    await page.locator('#connection.pill--on', { hasText: 'jobs.bob' }).waitFor({ timeout: 15_000 });
+    // Every value the bar shows, as the page sets it (no polling gaps).
+    await page.evaluate(`{
+      const bar = document.getElementById('batch-progress');
+      window.batchValues = [];
+      new MutationObserver(() => window.batchValues.push(bar.getAttribute('aria-valuenow'))).observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
+    }`);
+
+    await page.getByRole('button', { name: 'Import 20 files' }).click();
+    const bar = page.getByRole('progressbar', { name: 'Import 20 files' });
+    await bar.waitFor({ timeout: 15_000 });
+    await page.locator('#batch-status', { hasText: 'done · completed' }).waitFor({ timeout: 30_000 });
+
+    expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    expect(await page.locator('#batch-percent').textContent()).toBe('100%');
+    expect(await page.locator('#batch-counts').textContent()).toBe('20 of 20 imported');
+    expect(await page.locator('#batch[data-status="completed"]').count()).toBe(1);
+    const values = ((await page.evaluate('window.batchValues')) as string[]).map(Number);
+    expect(values.some((v) => v > 0 && v < 100)).toBe(true); // it moved on the way, not only at the end
+    expect(values).toEqual([...values].sort((a, b) => a - b)); // and never backwards
+    // The members are the batch's bar, not 20 cards of their own.
+    expect(await page.locator('#jobs .job').count()).toBe(0);
+    expect(problems).toEqual([]);
+
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: join('test-artifacts', 'sample-page-batch.png'), fullPage: true });
+    await page.close();
+  }, 90_000);
+
   it('opens the operator dashboard for the demo admin only, live', async () => {
     const base = url.replace('[::1]', '127.0.0.1');
     expect((await fetch(`${base}/managed-jobs`)).status).toBe(403);

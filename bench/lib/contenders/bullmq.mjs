@@ -1,28 +1,50 @@
 /**
  * BullMQ on Redis, defaults: completed jobs are kept (no removeOnComplete), so it keeps a record
  * too. Its worker blocks on Redis (BZPOPMIN) rather than polling, so there is no slow default to tune.
+ *
+ * Batches are `FlowProducer` flows: a no-op parent (queue `bench-batches`, its own worker at the
+ * same concurrency) with the members as children (queue `bench`); the parent runs once every child
+ * has completed, which is BullMQ's "the batch is done".
  */
-import { Queue, Worker } from 'bullmq';
+import { FlowProducer, Queue, Worker } from 'bullmq';
 
 export const description = 'BullMQ (Redis), defaults; completed jobs kept';
+
+const PARENTS = 'bench-batches';
 
 export async function open(o) {
   const connection = { host: o.env.redis.host, port: o.env.redis.port, maxRetriesPerRequest: null };
   const queue = new Queue('bench', { connection });
   await queue.waitUntilReady();
   let worker;
+  let parents;
+  let flows;
   if (o.worker) {
     const { handler } = o.worker;
     worker = new Worker('bench', (job) => handler(job.data, (p) => job.updateProgress(p)), { connection, concurrency: o.worker.concurrency });
     worker.on('error', (e) => console.error('bullmq worker error', e.message));
     await worker.waitUntilReady();
+    if (o.batches) {
+      parents = new Worker(PARENTS, async () => undefined, { connection, concurrency: o.worker.concurrency });
+      parents.on('error', (e) => console.error('bullmq parent worker error', e.message));
+      await parents.waitUntilReady();
+    }
   }
+  const parentQueue = o.batches ? new Queue(PARENTS, { connection }) : null;
   return {
     enqueue: (data) => queue.add('noop', data),
     enqueueBulk: (datas) => queue.addBulk(datas.map((data) => ({ name: 'noop', data }))),
     countDone: () => queue.getCompletedCount(),
+    enqueueBatch(datas) {
+      flows ??= new FlowProducer({ connection });
+      return flows.add({ name: 'batch', queueName: PARENTS, data: {}, children: datas.map((data) => ({ name: 'noop', queueName: 'bench', data })) });
+    },
+    countBatchesDone: () => parentQueue.getCompletedCount(),
     async close() {
       await worker?.close();
+      await parents?.close();
+      await flows?.close();
+      await parentQueue?.close();
       await queue.close();
     },
   };

@@ -82,6 +82,12 @@ export async function open(o) {
   return {
     enqueue: (data) => jobs.dispatch(Job, data),
     enqueueBulk: (datas) => jobs.dispatchMany(Job, datas.map((payload) => ({ payload }))),
+    /** One batch (`jobRunner.batch()`, one transaction) of no-op members, one per payload. */
+    enqueueBatch: (datas) => jobs.batch(datas.map((payload) => ({ job: Job, payload }))),
+    async countBatchesDone() {
+      const [row] = await ds.query(`SELECT count(*) AS n FROM managed_job_batches WHERE status = 'completed'`);
+      return Number(row.n);
+    },
     async countDone() {
       const [row] = await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed'`);
       return Number(row.n);
