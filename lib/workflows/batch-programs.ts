@@ -70,20 +70,31 @@ export function* addMembers(sql: BatchSql, batchId: string, plan: (existing: Map
   const [batch] = yield all(sql.lockBatch(batchId));
   if (!batch || batch.status !== BatchStatus.Running) return batch ?? null;
   const existing = new Map<string, string>();
-  const endedDeps = new Set<string>();
+  /** Dependencies that already failed or were stopped: job id → key. */
+  const endedDeps = new Map<string, string>();
   for (const part of chunks(keys)) {
     for (const row of (yield all(sql.membersByKey(batchId, part))) as any[]) {
       existing.set(row.batch_key, row.job_id);
-      if (row.status === 'failed' || row.status === 'stopped') endedDeps.add(row.job_id);
+      if (row.status === 'failed' || row.status === 'stopped') endedDeps.set(row.job_id, row.batch_key);
     }
   }
   const p = plan(existing);
   yield* writeMembers(sql, batchId, p);
   yield* bump(sql, batchId, { total: p.members.length });
-  // Dependencies that already completed free their new dependents now; ones that failed stop them.
-  const doomed = new Set(p.edges.filter(([, dep]) => endedDeps.has(dep)).map(([id]) => id));
+  // Dependencies that already completed free their new dependents now; ones that failed stop them,
+  // naming the dependency, and recorded as stopped by it (a retry of it revives them, as for members
+  // stopped when it failed).
+  const doomed = new Set<string>();
+  const doomedBy = new Map<string, string[]>();
+  for (const [id, dep] of p.edges) {
+    if (!endedDeps.has(dep) || doomed.has(id)) continue;
+    doomed.add(id);
+    doomedBy.set(dep, [...(doomedBy.get(dep) ?? []), id]);
+  }
   let stopped = 0;
-  for (const part of chunks([...doomed])) stopped += yield run(sql.stopUnstarted(part, BATCH_DEPENDENCY_ENDED('?'), null));
+  for (const [dep, ids] of doomedBy) {
+    for (const part of chunks(ids)) stopped += yield run(sql.stopUnstarted(part, BATCH_DEPENDENCY_ENDED(endedDeps.get(dep)!), dep));
+  }
   if (stopped) yield* bump(sql, batchId, { stopped });
   yield* release(sql, p.waiting.filter((id) => !doomed.has(id)));
   const [after] = yield all(sql.lockBatch(batchId));

@@ -270,6 +270,27 @@ describe.each(dialects)('batches, chains and DAGs on %s', (dialect) => {
     expect(added!.deps).toEqual({ root: 'r' });
   });
 
+  it('ctx.batch.add() of a member that depends on a failed one stops it at once, naming that member', async () => {
+    const batch = await runner.batch(
+      [
+        { job: StepJob, payload: { name: 'bad', fail: true }, key: 'bad' },
+        { job: StepJob, key: 'waiter', dependsOn: ['bad'], payload: { name: 'waiter' } },
+        // adds once 'bad' has failed (and 'waiter' was stopped by it)
+        { job: StepJob, key: 'adder', payload: { name: 'adder', addAfterMs: 400, add: [{ job: 'wf-step', payload: { name: 'late' }, key: 'late', dependsOn: ['bad'] }] } },
+      ],
+      { ...owner, failurePolicy: 'continue' },
+    );
+    const done = await ended(batch.batchId);
+    expect(done).toMatchObject({ status: BatchStatus.Partial, total: 4, completed: 1, failed: 1, stopped: 2 });
+    const members = (await runner.list({ ...owner, batchId: batch.batchId, limit: 10 })).data;
+    const late = members.find((m) => m.batchKey === 'late')!;
+    const bad = members.find((m) => m.batchKey === 'bad')!;
+    expect(late.createdAt.getTime()).toBeGreaterThanOrEqual(bad.finishedAt!.getTime()); // added after the failure
+    expect(late.status).toBe(JobStatus.Stopped);
+    expect(late.failedReason).toBe('Stopped: batch member bad did not complete.');
+    expect(probe.order()).not.toContain('late');
+  });
+
   it('writes a batch inside the caller’s transaction: rolled back, nothing is left', async () => {
     const ds = app.get(DataSource);
     const before = await ds.getRepository(ManagedJobBatchEntity).count();

@@ -38,6 +38,8 @@ export class StepPayload {
   @IsOptional() value?: unknown;
   /** Members to add to the batch from inside this run. */
   @IsOptional() add?: BatchItem[];
+  /** Wait this long before adding them. */
+  @IsOptional() @IsInt() @Min(0) addAfterMs?: number;
 }
 
 /** A member: records its run, waits `ms`, fails when told, returns its `value` (default: its name). */
@@ -47,6 +49,7 @@ export class StepJob implements ManagedJobHandler<StepPayload> {
   async handle(ctx: JobContext<StepPayload>): Promise<unknown> {
     const deps = await ctx.dependencyResults();
     this.probe.runs.push({ name: ctx.payload.name, jobId: ctx.jobId, batchId: ctx.batch?.batchId ?? null, deps });
+    if (ctx.payload.addAfterMs) await sleep(ctx.payload.addAfterMs);
     if (ctx.payload.add) await ctx.batch!.add(ctx.payload.add);
     if (ctx.payload.ms) await sleep(ctx.payload.ms, undefined, { signal: ctx.signal }).catch(() => undefined);
     if (ctx.payload.fail) throw new Error(`${ctx.payload.name} failed`);
