@@ -36,6 +36,32 @@ async function waitDone(q, n, deadline, intervalMs = 10) {
   }
 }
 
+/**
+ * A worker of `params.concurrency` no-op handlers on the queued jobs, returned once `n` handlers
+ * started (or the cap passed). `t0`: the first handler call (0 if none); `deadline`: `t0` plus the
+ * cap; `cpu0`: this process's CPU at the first call.
+ */
+async function workUntilStarted(n) {
+  let started = 0;
+  let t0 = 0;
+  let first;
+  const firstCall = new Promise((r) => (first = r));
+  const q = await open({
+    concurrency: params.concurrency,
+    handler: async () => {
+      if (started++ === 0) {
+        t0 = now();
+        first();
+      }
+    },
+  });
+  await Promise.race([firstCall, sleep(params.capMs)]);
+  const cpu0 = process.cpuUsage();
+  const deadline = (t0 || now()) + params.capMs;
+  while (started < n && now() < deadline) await sleep(20);
+  return { q, t0, deadline, cpu0 };
+}
+
 function produceTimed(q, count, gapMs) {
   // Dispatch ~gapMs apart without waiting for the previous dispatch (a steady arrival rate).
   return new Promise((resolve, reject) => {
@@ -86,23 +112,7 @@ const scenarios = {
     const producer = await open();
     await bulkEnqueue(producer, n);
     await producer.close();
-    let started = 0;
-    let t0 = 0;
-    let first;
-    const firstCall = new Promise((r) => (first = r));
-    const q = await open({
-      concurrency: params.concurrency,
-      handler: async () => {
-        if (started++ === 0) {
-          t0 = now();
-          first();
-        }
-      },
-    });
-    await Promise.race([firstCall, sleep(params.capMs)]);
-    const cpu0 = process.cpuUsage();
-    const deadline = (t0 || now()) + params.capMs;
-    while (started < n && now() < deadline) await sleep(20);
+    const { q, t0, deadline, cpu0 } = await workUntilStarted(n);
     const done = await waitDone(q, n, deadline);
     const ms = now() - t0;
     const cpu = process.cpuUsage(cpu0);
@@ -132,22 +142,7 @@ const scenarios = {
     );
     const enqueueMs = now() - e0;
     await producer.close();
-    let started = 0;
-    let t0 = 0;
-    let first;
-    const firstCall = new Promise((r) => (first = r));
-    const q = await open({
-      concurrency: params.concurrency,
-      handler: async () => {
-        if (started++ === 0) {
-          t0 = now();
-          first();
-        }
-      },
-    });
-    await Promise.race([firstCall, sleep(params.capMs)]);
-    const deadline = (t0 || now()) + params.capMs;
-    while (started < n && now() < deadline) await sleep(20);
+    const { q, t0, deadline } = await workUntilStarted(n);
     let ended;
     while ((ended = await q.countBatchesDone()) < batches && now() < deadline) await sleep(10);
     const ms = now() - t0;
