@@ -55,7 +55,7 @@ class Params {
 
 /** Ended statuses: the rows of the partial index `idx_managed_jobs_ended` (the operations migration). */
 const ENDED: readonly string[] = ['completed', 'failed', 'stopped'];
-const ENDED_CONDITION = `status IN ('completed', 'failed', 'stopped')`;
+const ENDED_CONDITION = `status IN (${ENDED.map((status) => `'${status}'`).join(', ')})`;
 
 export function operatorSql(d: SqlDialect): OperatorSql {
   const t = d.timeText;
