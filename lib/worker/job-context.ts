@@ -13,6 +13,8 @@ import { ProgressReporter } from './progress-reporter.js';
 import { storedJson, storedMessage } from './stored-json.js';
 import type { BatchItem, JobBatchHandle } from '../workflows/batch.interfaces.js';
 
+const SETTLED = Promise.resolve();
+
 export interface JobContextDeps {
   store: JobStore;
   storage: StorageDriver;
@@ -121,9 +123,10 @@ export class RunContext<P = unknown> implements JobContext<P> {
     return this.reason;
   }
 
-  /** Resolves when the run is interrupted (the worker's side of `signal`). */
-  interrupted(): Promise<void> {
-    return this.reason ? Promise.resolve() : new Promise<void>((resolve) => (this.onInterrupt = resolve));
+  /** Calls `listener` once, when the run is interrupted (at once if it already was): the worker's side of `signal`. */
+  onInterrupted(listener: () => void): void {
+    if (this.reason) listener();
+    else this.onInterrupt = listener;
   }
 
   interrupt(reason: JobInterruptedError): void {
@@ -134,9 +137,15 @@ export class RunContext<P = unknown> implements JobContext<P> {
     this.onInterrupt?.();
   }
 
-  async updateProgress(percent: number, message?: string): Promise<void> {
+  /** Not `async`: a handler may report in a tight loop, and the shared settled promise costs no allocation. */
+  updateProgress(percent: number, message?: string): Promise<void> {
     const clamped = Math.min(100, Math.max(0, Math.round(Number(percent) || 0)));
-    this.progress.update({ percent: clamped, message: storedMessage(message) });
+    try {
+      this.progress.update(clamped, message === undefined ? null : storedMessage(message));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return SETTLED;
   }
 
   async updateProgressSteps(done: number, total: number, options: { from?: number; to?: number; message?: string } = {}): Promise<void> {

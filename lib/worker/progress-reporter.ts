@@ -11,13 +11,15 @@ export interface ProgressValue {
  * job leave in the order they were written. `settle()` flushes the last value before a transition.
  */
 export class ProgressReporter {
-  private pending: ProgressValue | null = null;
+  /** A value not yet written: `current` holds it (no object per update: a job may report in a tight loop). */
+  private dirty = false;
   private timer?: NodeJS.Timeout;
   private lastWriteAt = 0;
   private chain: Promise<void> = Promise.resolve();
   /** Writes queued on `chain` and not yet done. */
   private writes = 0;
-  current: ProgressValue;
+  private percent: number;
+  private message: string | null;
 
   constructor(
     initial: ProgressValue,
@@ -25,12 +27,19 @@ export class ProgressReporter {
     private readonly write: (value: ProgressValue) => Promise<ManagedJobEntity | null>,
     private readonly onWritten: (job: ManagedJobEntity) => void,
   ) {
-    this.current = initial;
+    this.percent = initial.percent;
+    this.message = initial.message;
   }
 
-  update(value: ProgressValue): void {
-    this.current = value;
-    this.pending = value;
+  /** The newest value reported (written or not). */
+  get current(): ProgressValue {
+    return { percent: this.percent, message: this.message };
+  }
+
+  update(percent: number, message: string | null): void {
+    this.percent = percent;
+    this.message = message;
+    this.dirty = true;
     if (this.timer) return;
     // Even with no wait, defer to a timer: a synchronous loop of updates becomes one write.
     const wait = Math.max(0, this.lastWriteAt + this.intervalMs - Date.now());
@@ -41,9 +50,9 @@ export class ProgressReporter {
     this.timer = undefined;
     this.writes++;
     this.chain = this.chain.then(async () => {
-      const value = this.pending;
-      this.pending = null;
-      if (!value) return;
+      if (!this.dirty) return;
+      this.dirty = false;
+      const value = this.current;
       this.lastWriteAt = Date.now();
       try {
         const job = await this.write(value);
@@ -61,7 +70,7 @@ export class ProgressReporter {
   /** Stop the timer and write whatever is still pending; resolves when all writes are done. */
   async settle(): Promise<ProgressValue> {
     // The common case, a job that never reported progress: nothing to write or wait for.
-    if (!this.timer && !this.pending && !this.writes) return this.current;
+    if (!this.timer && !this.dirty && !this.writes) return this.current;
     clearTimeout(this.timer);
     await this.flush();
     return this.current;
@@ -71,6 +80,6 @@ export class ProgressReporter {
   cancel(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending = null;
+    this.dirty = false;
   }
 }

@@ -90,7 +90,21 @@ export class RunExecutor {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private draining = false;
 
-  constructor(private readonly deps: RunExecutorDeps) {}
+  /** What every run's context shares (made once: a busy worker starts thousands of runs a second). */
+  private readonly contextDeps: JobContextDeps;
+
+  constructor(private readonly deps: RunExecutorDeps) {
+    const { store, storage, options, events } = deps;
+    this.contextDeps = {
+      store,
+      storage,
+      fileExpiryDays: options.fileExpiryDays,
+      progressIntervalMs: options.progressIntervalMs,
+      onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
+      logs: deps.logs,
+      workflows: deps.workflows,
+    };
+  }
 
   get size(): number {
     return this.running.size;
@@ -113,17 +127,9 @@ export class RunExecutor {
       run.handler = Promise.resolve({ ok: false, error: toError(error) });
     }
     if (!run.handler) {
-      const { store, storage, options, events } = this.deps;
-      const ctx = (run.ctx = new RunContext(job, payload, {
-        store,
-        storage,
-        fileExpiryDays: options.fileExpiryDays,
-        progressIntervalMs: options.progressIntervalMs,
-        onProgress: (row) => events.publish(new ManagedJobProgressEvent(row)),
-        logs: this.deps.logs,
-        workflows: this.deps.workflows,
-      }));
-      events.publish(new ManagedJobStartedEvent(job));
+      const { events } = this.deps;
+      const ctx = (run.ctx = new RunContext(job, payload, this.contextDeps));
+      if (events.wants(ManagedJobEvents.Started)) events.publish(new ManagedJobStartedEvent(job));
       // Module-wide and the job's own middleware around the handler; the run span (when telemetry
       // is on) around all of it.
       const handle = registered.middleware.length
@@ -170,8 +176,14 @@ export class RunExecutor {
   }
 
   private async execute(run: ActiveRun): Promise<void> {
-    const aborted = run.ctx ? run.ctx.interrupted() : new Promise<void>(() => undefined);
-    const outcome = await Promise.race([run.handler, aborted.then(() => null)]);
+    // The handler's outcome, or null when the run is cut short first (one promise per run, no race).
+    const { ctx } = run;
+    const outcome = await (ctx
+      ? new Promise<Outcome | null>((resolve) => {
+          ctx.onInterrupted(() => resolve(null));
+          void run.handler.then(resolve);
+        })
+      : run.handler);
     clearTimeout(run.timeout);
     // A shutdown abort is settled by `drain`, which hands the run back.
     if (run.ctx?.interruption?.reason === 'shutdown') return;
