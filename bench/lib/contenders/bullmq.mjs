@@ -7,6 +7,7 @@
  * has completed, which is BullMQ's "the batch is done".
  */
 import { FlowProducer, Queue, Worker } from 'bullmq';
+import { fillFinished } from '../fill/bullmq.mjs';
 
 export const description = 'BullMQ (Redis), defaults; completed jobs kept';
 
@@ -40,6 +41,32 @@ export async function open(o) {
       return flows.add({ name: 'batch', queueName: PARENTS, data: {}, children: datas.map((data) => ({ name: 'noop', queueName: 'bench', data })) });
     },
     countBatchesDone: () => parentQueue.getCompletedCount(),
+    /** A page of 20 completed jobs, newest first (BullMQ has no owners: the closest "my jobs" page). */
+    listOwner: () => queue.getJobs(['completed'], 0, 19),
+    /** Counts by state, the closest to the operator's stats. */
+    stats: () => queue.getJobCounts(),
+    async fillFinished(f) {
+      const [tpl] = await queue.getJobs(['completed'], 0, 0);
+      return fillFinished(queue, { ...f, templateId: tpl.id });
+    },
+    /**
+     * BullMQ's own cleanup, `queue.clean(grace, 1000, state)` in a loop (its documented batched use)
+     * over completed and failed jobs: each call is one Lua script, which holds Redis for its whole run.
+     */
+    async prune(olderThanDays) {
+      const statements = [];
+      let pruned = 0;
+      for (const state of ['completed', 'failed']) {
+        for (;;) {
+          const t = performance.now();
+          const ids = await queue.clean(olderThanDays * 86_400_000, 1000, state);
+          statements.push({ name: `clean ${state}`, ms: performance.now() - t });
+          pruned += ids.length;
+          if (ids.length < 1000) break;
+        }
+      }
+      return { pruned, statements };
+    },
     async close() {
       await worker?.close();
       await parents?.close();
