@@ -197,7 +197,7 @@ const scenarios = {
     const empty = await timedDrain(producer, params.count);
     const owners = Math.max(1, Math.round(params.finished / 100));
     const nowMs = Date.now();
-    const fillMs = await producer.fillFinished({ count: params.finished, fromMs: nowMs - 30 * 86_400_000, toMs: nowMs - 3_600_000, owners });
+    const fill = await producer.fillFinished({ count: params.finished, fromMs: nowMs - 30 * 86_400_000, toMs: nowMs - 3_600_000, owners });
     const waitingMs = params.waiting && producer.fillWaiting ? await producer.fillWaiting({ members: params.waiting, owners }) : null;
     const full = await timedDrain(producer, params.count);
     const list = await timeCalls(params.calls, (i) => producer.listOwner(`user-${(i * 7919) % owners}`));
@@ -205,7 +205,7 @@ const scenarios = {
     await producer.close();
     return {
       value: full.rate, emptyRate: empty.rate, ratio: full.rate / empty.rate, listP95: list.p95, listP50: list.p50, statsP95: stats.p95, statsP50: stats.p50,
-      finished: params.finished, waiting: waitingMs === null ? 0 : params.waiting, fillS: fillMs / 1000, waitingFillS: waitingMs === null ? null : waitingMs / 1000,
+      finished: params.finished, waiting: waitingMs === null ? 0 : params.waiting, fillS: fill.ms / 1000, table: fill.table, waitingFillS: waitingMs === null ? null : waitingMs / 1000,
       done: full.done, capped: full.capped || empty.capped, unit: 'jobs/s',
     };
   },
@@ -220,7 +220,7 @@ const scenarios = {
     const producer = await open();
     await timedDrain(producer, Math.min(500, params.count)); // warm-up, and the template row
     const nowMs = Date.now();
-    const fillMs = await producer.fillFinished({ count: params.finished, fromMs: nowMs - 60 * 86_400_000, toMs: nowMs - 10 * 86_400_000, owners: Math.max(1, Math.round(params.finished / 100)) });
+    const fill = await producer.fillFinished({ count: params.finished, fromMs: nowMs - 60 * 86_400_000, toMs: nowMs - 10 * 86_400_000, owners: Math.max(1, Math.round(params.finished / 100)) });
     const base = await timedDrain(producer, params.count);
     const sampler = spec.db === 'postgres' ? await samplePgActivity(env.pg) : null;
     let pruneEnd = 0;
@@ -243,7 +243,7 @@ const scenarios = {
       longestMs: activity ? activity.pruneStatementMs : clientWriteMs,
       longestClientCallMs: longest(), longestClientWriteMs: clientWriteMs, pgActivity: activity,
       pruned: pruned.pruned, pruneS: pruneMs / 1000, prunePerSec: (pruned.pruned / pruneMs) * 1000, statements: pruned.statements.length,
-      pruneCoveredDrain: pruneEnd === 0 || pruneEnd >= loaded.end, fillS: fillMs / 1000,
+      pruneCoveredDrain: pruneEnd === 0 || pruneEnd >= loaded.end, fillS: fill.ms / 1000, table: fill.table,
       done: loaded.done, capped: loaded.capped || base.capped, unit: 'jobs/s',
     };
   },

@@ -47,7 +47,9 @@ export async function open(o) {
     stats: () => queue.getJobCounts(),
     async fillFinished(f) {
       const [tpl] = await queue.getJobs(['completed'], 0, 0);
-      return fillFinished(queue, { ...f, templateId: tpl.id });
+      const ms = await fillFinished(queue, connection, { ...f, templateId: tpl.id });
+      const counts = await queue.getJobCounts('completed', 'failed');
+      return { ms, table: { ...counts, templateFields: Object.keys((await queue.getJob(tpl.id)).asJSON()).length } };
     },
     /**
      * BullMQ's own cleanup, `queue.clean(grace, 1000, state)` in a loop (its documented batched use)

@@ -103,10 +103,13 @@ export async function open(o) {
     listOwner: (ownerId) => jobs.list({ ownerId, limit: 20 }),
     /** The operator's counts by queue and status. */
     stats: () => app.get(ManagedJobsOperatorService).stats(),
-    /** `count` finished jobs cloned from the newest completed one (bench/lib/fill/ours.mjs). */
+    /** `count` finished jobs cloned from the newest completed one (bench/lib/fill/ours.mjs); the fill's ms and the row counts after it. */
     async fillFinished(f) {
       const [tpl] = await ds.query(`SELECT job_id FROM managed_jobs WHERE status = 'completed' AND queue = 'default' ORDER BY job_id DESC LIMIT 1`);
-      return fillFinished(ds, o.db, { ...f, templateId: tpl.job_id });
+      const ms = await fillFinished(ds, o.db, { ...f, templateId: tpl.job_id });
+      const [jobsRow] = await ds.query(`SELECT count(*) AS n FROM managed_jobs`);
+      const [ledgerRow] = await ds.query(`SELECT count(*) AS n FROM managed_job_attempts`);
+      return { ms, table: { managed_jobs: Number(jobsRow.n), managed_job_attempts: Number(ledgerRow.n) } };
     },
     fillWaiting: (f) => fillWaitingMembers(jobs, Job, f),
     /**
