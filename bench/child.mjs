@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { idFloor } from './lib/fill/ours.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const { scenario, params, env } = spec;
@@ -40,9 +39,9 @@ async function waitDone(q, n, deadline, intervalMs = 10, since = undefined, base
 /**
  * A worker of `params.concurrency` no-op handlers on the queued jobs, returned once `n` handlers
  * started (or the cap passed). `t0`: the first handler call (0 if none); `deadline`: `t0` plus the
- * cap; `cpu0`: this process's CPU at the first call.
+ * cap; `cpu0`: this process's CPU at the first call. `onFirstCall()` is called at the first call.
  */
-async function workUntilStarted(n) {
+async function workUntilStarted(n, onFirstCall) {
   let started = 0;
   let t0 = 0;
   let first;
@@ -53,6 +52,7 @@ async function workUntilStarted(n) {
       if (started++ === 0) {
         t0 = now();
         first();
+        onFirstCall?.();
       }
     },
   });
@@ -66,16 +66,16 @@ async function workUntilStarted(n) {
 /**
  * Enqueues `n` no-op jobs through `producer`, then drains them with a fresh worker (`workUntilStarted`):
  * jobs/s from the first handler call to the last recorded completion. Only completions from this
- * drain count (ours: job ids from `since` on, one range of an index; peers: their count minus the
+ * drain count (ours: job ids from `since` on, one range of an index; BullMQ: finished since; others: their count minus the
  * count before), so a table of a million finished rows is never counted. `whileDraining()` is
- * started once the jobs are queued (before the worker), and awaited after the drain.
+ * started at the first handler call (the drain's clock starts there too).
  */
 async function timedDrain(producer, n, whileDraining) {
-  const since = idFloor(Date.now());
+  const since = Date.now();
   const base = await producer.countDone(0, since);
   await bulkEnqueue(producer, n);
-  const side = whileDraining?.();
-  const { q, t0, deadline, cpu0 } = await workUntilStarted(n);
+  let side;
+  const { q, t0, deadline, cpu0 } = await workUntilStarted(n, whileDraining && (() => (side = whileDraining())));
   const done = await waitDone(q, n, deadline, 10, since, base);
   const ms = now() - t0;
   const end = now();

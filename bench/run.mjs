@@ -160,7 +160,11 @@ function runChild(spec, timeoutMs) {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) resolve(JSON.parse(line.slice(7)));
-      else resolve({ error: `exit ${code}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}` });
+      else {
+        const lines = (err || out).trim().split('\n');
+        const first = lines.find((l) => /Error\b/.test(l)); // the message, before its stack
+        resolve({ error: `exit ${code}: ${[...(first && !lines.slice(-6).includes(first) ? [first] : []), ...lines.slice(-6)].join(' | ')}` });
+      }
     });
   });
 }
@@ -242,7 +246,7 @@ try {
             : s.scenario === 'scale'
               ? `${result.value?.toFixed(0)} jobs/s vs ${result.emptyRate?.toFixed(0)} on an empty table (${result.ratio?.toFixed(2)}×); list p95 ${result.listP95?.toFixed(2)} ms, stats p95 ${result.statsP95?.toFixed(2)} ms; filled ${result.finished} in ${result.fillS?.toFixed(1)} s (then ${JSON.stringify(result.table)})${result.waitingFillS != null ? `, ${result.waiting} waiting members in ${result.waitingFillS.toFixed(1)} s` : ''}${result.capped ? ' (capped)' : ''}`
               : s.scenario === 'prune-load'
-                ? `${result.value?.toFixed(0)} jobs/s while pruning vs ${result.baseRate?.toFixed(0)} without (${result.ratio?.toFixed(2)}×); longest ${result.longestMs?.toFixed(1)} ms (client-timed: write ${result.longestClientWriteMs?.toFixed(1)} ms, any call ${result.longestClientCallMs?.toFixed(1)} ms${result.pgActivity ? `; pg_stat_activity: transaction ${result.pgActivity.pruneTransactionMs.toFixed(1)} ms, lock wait ${result.pgActivity.lockWaitMs.toFixed(1)} ms, ${result.pgActivity.samples} samples` : ''}); pruned ${result.pruned} in ${result.pruneS?.toFixed(1)} s${result.pruneCoveredDrain ? '' : ' (prune ended before the drain!)'}; filled in ${result.fillS?.toFixed(1)} s (then ${JSON.stringify(result.table)})${result.capped ? ' (capped)' : ''}`
+                ? `${result.value?.toFixed(0)} jobs/s while pruning vs ${result.baseRate?.toFixed(0)} without (${result.ratio?.toFixed(2)}×); longest ${result.longestMs?.toFixed(1)} ms (client-timed: write ${result.longestClientWriteMs?.toFixed(1)} ms, any call ${result.longestClientCallMs?.toFixed(1)} ms${result.pgActivity ? `; pg_stat_activity: transaction ${result.pgActivity.pruneTransactionMs.toFixed(1)} ms, lock wait ${result.pgActivity.lockWaitMs.toFixed(1)} ms, ${result.pgActivity.samples} samples` : ''}); pruned ${result.pruned} in ${result.pruneS?.toFixed(1)} s${result.pruneCoveredDrain ? '' : ' (the prune ended before the drain did)'}; filled in ${result.fillS?.toFixed(1)} s (then ${JSON.stringify(result.table)})${result.capped ? ' (capped)' : ''}`
                 : `${result.value?.toFixed(s.better === 'higher' ? 0 : 1)} ${result.unit}${result.capped ? ` (capped: ${result.done} done)` : ''}${s.scenario === 'memory' ? ` (${result.startRss.toFixed(0)} → ${result.warmRss.toFixed(0)} → ${result.endRss.toFixed(0)} MB)` : ''}`;
         console.log(`[rep ${rep + 1}/${reps}] ${s.id.padEnd(10)} ${c.label.padEnd(15)} ${shown}  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
       }

@@ -7,6 +7,7 @@
  * has completed, which is BullMQ's "the batch is done".
  */
 import { FlowProducer, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { fillFinished } from '../fill/bullmq.mjs';
 
 export const description = 'BullMQ (Redis), defaults; completed jobs kept';
@@ -20,6 +21,7 @@ export async function open(o) {
   let worker;
   let parents;
   let flows;
+  let counter;
   if (o.worker) {
     const { handler } = o.worker;
     worker = new Worker('bench', (job) => handler(job.data, (p) => job.updateProgress(p)), { connection, concurrency: o.worker.concurrency });
@@ -35,7 +37,12 @@ export async function open(o) {
   return {
     enqueue: (data) => queue.add('noop', data),
     enqueueBulk: (datas) => queue.addBulk(datas.map((data) => ({ name: 'noop', data }))),
-    countDone: () => queue.getCompletedCount(),
+    /** Completed jobs; with `sinceMs`, only those finished since (a range of its sorted set, which `clean` shrinks meanwhile). */
+    async countDone(_expected, sinceMs) {
+      if (!sinceMs) return queue.getCompletedCount();
+      counter ??= new Redis(connection);
+      return counter.zcount(`${queue.qualifiedName}:completed`, sinceMs, '+inf');
+    },
     enqueueBatch(datas) {
       flows ??= new FlowProducer({ connection });
       return flows.add({ name: 'batch', queueName: PARENTS, data: {}, children: datas.map((data) => ({ name: 'noop', queueName: 'bench', data })) });
@@ -75,6 +82,7 @@ export async function open(o) {
       await flows?.close();
       await parentQueue?.close();
       await queue.close();
+      await counter?.quit();
     },
   };
 }

@@ -19,7 +19,7 @@ const dist = process.env.NMJ_BENCH_DIST ?? path.resolve(path.dirname(fileURLToPa
 const { ManagedJobsModule, ManagedJob, JobRunnerService, ManagedJobsOperatorService, ManagedJobsMaintenanceService, managedJobsMigrations } = await import(
   pathToFileURL(dist).href
 );
-const { fillFinished, fillWaitingMembers } = await import('../fill/ours.mjs');
+const { fillFinished, fillWaitingMembers, idFloor } = await import('../fill/ours.mjs');
 
 export const description = 'nestjs-managed-jobs (dist/), Nest app context, full lifecycle record + attempts ledger';
 
@@ -91,8 +91,9 @@ export async function open(o) {
       const [row] = await ds.query(`SELECT count(*) AS n FROM managed_job_batches WHERE status = 'completed'`);
       return Number(row.n);
     },
-    /** Completed jobs; with `since` (a job id), only those from then on (one range of the ended index, not a count of a big table). */
-    async countDone(_expected, since) {
+    /** Completed jobs; with `since` (ms), only those created from then on (one range of the ended index, not a count of a big table). */
+    async countDone(_expected, sinceMs) {
+      const since = sinceMs && idFloor(sinceMs);
       const p = o.db === 'postgres' ? '$1' : '?';
       const [row] = since
         ? await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed' AND queue = 'default' AND job_id >= ${p}`, [since])

@@ -21,7 +21,7 @@ export const idFloor = (ms) => {
 /** Column → SQL expression over `g.i` (1-based row number) and `t.*` (the template row). */
 function overrides(dialect, { fromMs, stepMs, owners }) {
   const pg = dialect === 'postgres';
-  const ms = `(${fromMs} + (g.i - 1) * ${stepMs})`;
+  const ms = pg ? `(${fromMs}::bigint + (g.i::bigint - 1) * ${stepMs})` : `(${fromMs} + (g.i - 1) * ${stepMs})`;
   const at = (plus) => (pg ? `(to_timestamp((${ms} + ${plus}) / 1000.0) AT TIME ZONE 'UTC')` : `strftime('%Y-%m-%d %H:%M:%f', (${ms} + ${plus}) / 1000.0, 'unixepoch')`);
   const hex = pg ? `lpad(to_hex(${ms}::bigint), 12, '0')` : `printf('%012x', ${ms})`;
   const rnd = pg ? `md5(g.i::text || 'bench')` : `lower(hex(randomblob(9)))`;
