@@ -4,6 +4,7 @@
  * { contender, db, variant, scenario, params, env }.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -82,6 +83,16 @@ async function timedDrain(producer, n, whileDraining) {
   const cpu = process.cpuUsage(cpu0);
   await q.close();
   return { rate: t0 ? (done / ms) * 1000 : 0, ms, done, capped: done < n, end, side, cpu: (cpu.user + cpu.system) / 1000 / ms };
+}
+
+/** Linux: RSS split into anonymous memory, mapped files and shared memory, MB (NaN elsewhere). */
+function rssKinds() {
+  let status = '';
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {}
+  const kb = (name) => Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))?.[1] ?? NaN) / 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
 }
 
 /** `count` sequential calls of `fn`: p50 / p95 / max, ms. */
@@ -194,6 +205,7 @@ const scenarios = {
    */
   async scale() {
     const producer = await open();
+    await timedDrain(producer, Math.min(500, params.count)); // warm-up (JIT, caches, pools): the empty-table drain must not pay it
     const empty = await timedDrain(producer, params.count);
     const owners = Math.max(1, Math.round(params.finished / 100));
     const nowMs = Date.now();
@@ -397,6 +409,8 @@ const scenarios = {
     while (started < warmAt && now() < deadline) await sleep(100);
     global.gc?.();
     const warmRss = mb();
+    const warmMem = process.memoryUsage();
+    const warmKinds = rssKinds();
     while (started < n && now() < deadline) await sleep(100);
     const done = await waitDone(q, n, deadline, 100);
     clearInterval(sampler);
@@ -404,9 +418,13 @@ const scenarios = {
     await sleep(200);
     global.gc?.();
     const endRss = mb();
-    const endHeap = process.memoryUsage().heapUsed / 2 ** 20;
+    const endMem = process.memoryUsage();
+    const endHeap = endMem.heapUsed / 2 ** 20;
     await q.close();
-    return { startRss, warmRss, endRss, value: endRss - warmRss, peakRss: peak, startHeap, endHeap, done, capped: done < n, ms, samples, unit: 'MB' };
+    // Where a growth lives: the JS heap, or outside it (external: Buffers and native objects known to V8; the rest: native allocations).
+    const endKinds = rssKinds();
+    const growth = { anonMB: endKinds.anon - warmKinds.anon, fileMB: endKinds.file - warmKinds.file, shmemMB: endKinds.shmem - warmKinds.shmem, heapTotalMB: (endMem.heapTotal - warmMem.heapTotal) / 2 ** 20, heapMB: (endMem.heapUsed - warmMem.heapUsed) / 2 ** 20, externalMB: (endMem.external - warmMem.external) / 2 ** 20, arrayBuffersMB: (endMem.arrayBuffers - warmMem.arrayBuffers) / 2 ** 20 };
+    return { growth, startRss, warmRss, endRss, value: endRss - warmRss, peakRss: peak, startHeap, endHeap, done, capped: done < n, ms, samples, unit: 'MB' };
   },
 };
 
