@@ -5,8 +5,14 @@
  *
  *   npm run bench              full: 3 repetitions, issue-6 sizes
  *   npm run bench -- --quick   1 repetition, smaller sizes (a few minutes)
+ *   npm run bench -- --quick --check
+ *                              the figures the issues set targets for (bench/lib/targets.mjs), opt-in
+ *                              scenarios included, by the contenders they name; prints each against
+ *                              its target and exits 1 when one is missed (--check=<results.json>:
+ *                              checks a written result instead of running)
  *   options: --reps=N  --only=drain10,latencyIn,...  --contenders=ours-pg,bullmq,...  --no-write
- *            (--only=batch10,batchBig: the workflow scenarios, run only when named)
+ *            (--only=batch10,batchBig,scale,pruneLoad,memory1M: the workflow and the heavy scenarios,
+ *            run only when named or by --check; --quick runs them at a tenth of the size)
  *            --durable (PostgreSQL with synchronous_commit on; default off, see lib/services.mjs)
  *            --profile (CPU profiles of the children in bench/.work/profiles, open in Chrome DevTools)
  *
@@ -24,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { startMariadb, startPostgres, startRedis } from './lib/services.mjs';
 import { measureCommitRate } from './lib/reference.mjs';
 import { renderMarkdown } from './lib/report.mjs';
+import { checkTargets, targetContenders, targetNeeds, targetScenarios } from './lib/check.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -35,8 +42,9 @@ const reps = Number(flag('reps') ?? (quick ? 1 : 3));
 const POOL_SIZE = 10;
 
 const sizes = quick
-  ? { single: 2_000, bulk: 20_000, drain: 10_000, latency: 200, progress: 100_000, memory: 50_000, batches: 300, bigBatch: 3_000, capMs: 25_000 }
-  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, batches: 1_000, bigBatch: 10_000, capMs: 30_000 };
+  ? { single: 2_000, bulk: 20_000, drain: 10_000, latency: 200, progress: 100_000, memory: 50_000, batches: 300, bigBatch: 3_000, capMs: 25_000, finished: 100_000, waiting: 10_000, memoryBig: 100_000 }
+  : { single: 5_000, bulk: 50_000, drain: 20_000, latency: 500, progress: 100_000, memory: 200_000, batches: 1_000, bigBatch: 10_000, capMs: 30_000, finished: 1_000_000, waiting: 100_000, memoryBig: 1_000_000 };
+const rows = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 
 /** Contenders; `worker: false` marks the variants that differ only in the worker (enqueue runs once per library). */
 const CONTENDERS = [
@@ -71,13 +79,59 @@ const SCENARIOS = [
   // (`jobRunner.batch()`) against BullMQ `FlowProducer` flows of the same shape (a parent with the members as children).
   { id: 'batch10', label: `${sizes.batches.toLocaleString('en')} batches of 10 no-op members, c=10, members/s`, scenario: 'batch-drain', better: 'higher', params: { batches: sizes.batches, size: 10, concurrency: 10, capMs: sizes.capMs * 2 }, who: batchCapable, optIn: true },
   { id: 'batchBig', label: `One batch of ${sizes.bigBatch.toLocaleString('en')} no-op members, c=10, members/s`, scenario: 'batch-drain', better: 'higher', params: { batches: 1, size: sizes.bigBatch, concurrency: 10, capMs: sizes.capMs * 2 }, who: batchCapable, optIn: true },
+  // Issue 19's heavy scenarios (opt-in: named by --only, or run by --check), ours against BullMQ.
+  // Scale: a c=10 drain with the table full of finished jobs (and waiting workflow members) vs the
+  // same drain on an empty table; an owner's page of jobs and the operator's stats, p95 (BullMQ: a
+  // page of completed jobs, getJobCounts). Filled by bench/lib/fill, not by running the jobs.
+  {
+    id: 'scale', label: `Scale (${rows(sizes.finished)} finished jobs, ${rows(sizes.waiting)} waiting members)`, scenario: 'scale', better: 'higher',
+    params: { count: sizes.drain, concurrency: 10, capMs: sizes.capMs, finished: sizes.finished, waiting: sizes.waiting, calls: 200 },
+    who: batchCapable, optIn: true, maxReps: 1, timeoutMs: quick ? 600_000 : 3_600_000,
+    metrics: [
+      { key: 'value', label: `Scale: drain ${sizes.drain.toLocaleString('en')} jobs, c=10, ${rows(sizes.finished)} finished rows in the table, jobs/s`, better: 'higher' },
+      { key: 'emptyRate', label: `Scale: the same drain on an empty table, jobs/s`, better: 'higher' },
+      { key: 'ratio', label: 'Scale: full table ÷ empty table', better: 'higher', kind: 'x' },
+      { key: 'listP95', label: "Scale: an owner's page of 20 jobs (list()), p95 ms", better: 'lower' },
+      { key: 'statsP95', label: 'Scale: operator stats(), p95 ms', better: 'lower' },
+    ],
+  },
+  // Prune under load: the same drain without and while the engine's prune deletes the old jobs.
+  {
+    id: 'pruneLoad', label: `Prune ${rows(sizes.finished)} old jobs under load`, scenario: 'prune-load', better: 'higher',
+    params: { count: sizes.drain, concurrency: 10, capMs: quick ? 120_000 : 1_200_000, finished: sizes.finished },
+    who: batchCapable, optIn: true, maxReps: 1, timeoutMs: quick ? 600_000 : 3_600_000,
+    metrics: [
+      { key: 'value', label: `Prune: drain ${sizes.drain.toLocaleString('en')} jobs, c=10, while pruning ${rows(sizes.finished)} old jobs, jobs/s`, better: 'higher' },
+      { key: 'baseRate', label: 'Prune: the same drain without pruning, jobs/s', better: 'higher' },
+      { key: 'ratio', label: 'Prune: while pruning ÷ without', better: 'higher', kind: 'x' },
+      { key: 'longestMs', label: 'Prune: longest prune statement (PG) / write transaction (SQLite) / clean call (BullMQ), ms', better: 'lower' },
+      { key: 'prunePerSec', label: 'Prune: jobs pruned per second', better: 'higher' },
+    ],
+  },
+  // Memory over the big drain: RSS growth from 25% of the way to the end (after GC).
+  {
+    id: 'memory1M', label: `Worker RSS growth from 25% to 100% of draining ${sizes.memoryBig.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower',
+    params: { count: sizes.memoryBig, concurrency: 10, warmAt: 0.25, capMs: quick ? 180_000 : 1_500_000 },
+    who: (c) => c.ours || c.id === 'bullmq', optIn: true, maxReps: 1,
+  },
   { id: 'memory', label: `Worker RSS growth over the 2nd half of draining ${sizes.memory.toLocaleString('en')} jobs (c=10), MB`, scenario: 'memory', better: 'lower', params: { count: sizes.memory, concurrency: 10, capMs: quick ? 60_000 : 240_000 }, who: (c) => !['pgboss', 'graphile'].includes(c.id), maxReps: 1 },
 ];
 
 const onlyScenarios = flag('only')?.split(',');
 const onlyContenders = flag('contenders')?.split(',');
-const scenarios = SCENARIOS.filter((s) => (onlyScenarios ? onlyScenarios.includes(s.id) : !s.optIn));
-const contenders = CONTENDERS.filter((c) => !onlyContenders || onlyContenders.includes(c.id));
+const check = flag('check');
+// --check: the scenarios and contenders the targets name (unless --only / --contenders say otherwise).
+const scenarios = SCENARIOS.filter((s) => (onlyScenarios ? onlyScenarios.includes(s.id) : check ? targetScenarios(SCENARIOS).includes(s) : !s.optIn));
+const contenders = onlyContenders ? CONTENDERS.filter((c) => onlyContenders.includes(c.id)) : check ? targetContenders(CONTENDERS) : CONTENDERS;
+
+if (typeof check === 'string') {
+  // --check=<results.json>: the targets against a written run, without running anything.
+  const { results: written } = JSON.parse(fs.readFileSync(path.resolve(check), 'utf8'));
+  const ran = CONTENDERS.filter((c) => Object.values(written).some((byContender) => byContender[c.id]));
+  const { text, missed, skipped } = checkTargets({ scenarios: SCENARIOS, contenders: ran, results: written });
+  console.log(`Targets (bench/lib/targets.mjs) against ${check}:\n\n${text}\n\n${missed} missed, ${skipped} not run.`);
+  process.exit(missed ? 1 : 0);
+}
 
 const node22 = path.join(here, 'node_modules', 'node', 'bin', 'node');
 if (!fs.existsSync(node22)) throw new Error('bench/node_modules is missing: run `npm run bench` from the repository root (it installs them).');
@@ -106,7 +160,11 @@ function runChild(spec, timeoutMs) {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) resolve(JSON.parse(line.slice(7)));
-      else resolve({ error: `exit ${code}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}` });
+      else {
+        const lines = (err || out).trim().split('\n');
+        const first = lines.find((l) => /Error\b/.test(l)); // the message, before its stack
+        resolve({ error: `exit ${code}: ${[...(first && !lines.slice(-6).includes(first) ? [first] : []), ...lines.slice(-6)].join(' | ')}` });
+      }
     });
   });
 }
@@ -134,6 +192,7 @@ const cleanup = async () => {
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 const results = {}; // results[scenarioId][contenderId] = [rep results]
+let missedTargets = 0;
 let reference;
 try {
   const needsMariadb = contenders.some((c) => c.db === 'mariadb');
@@ -157,7 +216,8 @@ try {
   for (let rep = 0; rep < reps; rep++) {
     for (const s of scenarios) {
       if (s.maxReps && rep >= s.maxReps) continue; // memory: one long run is enough (and saves ~6 min a repetition)
-      const who = contenders.filter(s.who);
+      // --check without --contenders: only the (scenario, contender) pairs a target compares.
+      const who = contenders.filter((c) => s.who(c) && (!check || onlyContenders || targetNeeds(s.id, c, contenders)));
       // Rotate the order every repetition so drift on a shared machine does not favour anyone.
       const order = who.map((_, i) => who[(i + rep) % who.length]);
       for (const c of order) {
@@ -176,7 +236,7 @@ try {
           env.redis = { host: redis.host, port: redis.port };
         }
         const t = Date.now();
-        const result = await runChild({ contender: c.contender, db: c.db, variant: c.variant, scenario: s.scenario, params: s.params, env }, (s.params.capMs ?? 60_000) * 3 + 120_000);
+        const result = await runChild({ contender: c.contender, db: c.db, variant: c.variant, scenario: s.scenario, params: s.params, env }, s.timeoutMs ?? (s.params.capMs ?? 60_000) * 3 + 120_000);
         if (db) await (c.db === 'mariadb' ? mariadb : pg).dropDatabase(db).catch(() => undefined);
         fs.rmSync(env.tmp, { recursive: true, force: true });
         ((results[s.id] ??= {})[c.id] ??= []).push(result);
@@ -184,7 +244,11 @@ try {
           ? `ERROR ${result.error}`
           : s.percentiles
             ? `p50 ${result.p50?.toFixed(2)} p95 ${result.p95?.toFixed(2)} p99 ${result.p99?.toFixed(2)} ms (${result.received}/${s.params.count})`
-            : `${result.value?.toFixed(s.better === 'higher' ? 0 : 1)} ${result.unit}${result.capped ? ` (capped: ${result.done} done)` : ''}${s.scenario === 'memory' ? ` (${result.startRss.toFixed(0)} → ${result.warmRss.toFixed(0)} → ${result.endRss.toFixed(0)} MB)` : ''}`;
+            : s.scenario === 'scale'
+              ? `${result.value?.toFixed(0)} jobs/s vs ${result.emptyRate?.toFixed(0)} on an empty table (${result.ratio?.toFixed(2)}×); list p95 ${result.listP95?.toFixed(2)} ms, stats p95 ${result.statsP95?.toFixed(2)} ms; filled ${result.finished} in ${result.fillS?.toFixed(1)} s (then ${JSON.stringify(result.table)})${result.waitingFillS != null ? `, ${result.waiting} waiting members in ${result.waitingFillS.toFixed(1)} s` : ''}${result.capped ? ' (capped)' : ''}`
+              : s.scenario === 'prune-load'
+                ? `${result.value?.toFixed(0)} jobs/s while pruning vs ${result.baseRate?.toFixed(0)} without (${result.ratio?.toFixed(2)}×); longest ${result.longestMs?.toFixed(1)} ms (client-timed: write ${result.longestClientWriteMs?.toFixed(1)} ms, any call ${result.longestClientCallMs?.toFixed(1)} ms${result.pgActivity ? `; pg_stat_activity: transaction ${result.pgActivity.pruneTransactionMs.toFixed(1)} ms, lock wait ${result.pgActivity.lockWaitMs.toFixed(1)} ms, ${result.pgActivity.samples} samples` : ''}); pruned ${result.pruned} in ${result.pruneS?.toFixed(1)} s${result.pruneCoveredDrain ? '' : ' (the prune ended before the drain did)'}; filled in ${result.fillS?.toFixed(1)} s (then ${JSON.stringify(result.table)})${result.capped ? ' (capped)' : ''}`
+                : `${result.value?.toFixed(s.better === 'higher' ? 0 : 1)} ${result.unit}${result.capped ? ` (capped: ${result.done} done)` : ''}${s.scenario === 'memory' ? ` (${result.startRss.toFixed(0)} → ${result.warmRss.toFixed(0)} → ${result.endRss.toFixed(0)} MB; of the growth: anonymous ${result.growth.anonMB.toFixed(1)}, files ${result.growth.fileMB.toFixed(1)}, shmem ${result.growth.shmemMB.toFixed(1)}; JS heap used ${result.growth.heapMB.toFixed(1)} (committed ${result.growth.heapTotalMB.toFixed(1)}), external ${result.growth.externalMB.toFixed(1)} MB)` : ''}`;
         console.log(`[rep ${rep + 1}/${reps}] ${s.id.padEnd(10)} ${c.label.padEnd(15)} ${shown}  (${((Date.now() - t) / 1000).toFixed(1)} s)`);
       }
     }
@@ -194,7 +258,7 @@ try {
   const meta = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
-    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    command: `npm run bench${quick || check ? ` --${quick ? ' --quick' : ''}${check ? ' --check' : ''}` : ''}`,
     args,
     reps,
     sizes,
@@ -220,8 +284,15 @@ try {
     },
     reference,
   };
-  const md = renderMarkdown({ meta, scenarios, contenders, results });
+  let md = renderMarkdown({ meta, scenarios, contenders, results });
   console.log('\n' + md);
+  if (check) {
+    const { text, missed, skipped } = checkTargets({ scenarios: SCENARIOS, contenders, results });
+    const summary = `${missed} missed, ${skipped} not run.`;
+    md += `\nTargets (bench/lib/targets.mjs; >1× = ours better):\n\n${text}\n\n${summary}\n`;
+    console.log(`Targets (bench/lib/targets.mjs; >1× = ours better):\n\n${text}\n\n${summary}`);
+    missedTargets = missed;
+  }
   if (!flag('no-write')) {
     const stamp = meta.date.slice(0, 16).replace(/[:T]/g, (m) => (m === 'T' ? '_' : '')) + (quick ? '-quick' : '');
     const dir = path.join(here, 'results');
@@ -233,6 +304,8 @@ try {
 } finally {
   await cleanup();
 }
+// Explicitly: a server library's exit hook would otherwise end the process with 0.
+process.exit(missedTargets ? 1 : 0);
 
 function gitRev() {
   try {

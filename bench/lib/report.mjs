@@ -1,28 +1,34 @@
 /** Turns the raw per-repetition results into the Markdown report (medians, spread, ratios). */
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   if (!s.length) return NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function fmt(v, kind) {
+export function fmt(v, kind) {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   if (kind === 'rate') return Math.round(v).toLocaleString('en');
+  if (kind === 'x') return `${v.toFixed(2)}×`;
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en');
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);
 }
 
-/** The rows of the table: one per metric (latency has three). */
-function metricsOf(scenarios) {
+/**
+ * The rows of the table: one per metric (latency has three; a scenario with `metrics` one per
+ * entry: `{ key, label, better, kind }`, read from the result's `key`).
+ */
+export function metricsOf(scenarios) {
   const rows = [];
   for (const s of scenarios) {
-    if (s.percentiles) {
-      for (const p of ['p50', 'p95', 'p99']) rows.push({ s, label: s.label.replace(/, ms$/, `, ${p} ms`), pick: (r) => r[p], better: 'lower', kind: 'ms' });
+    if (s.metrics) {
+      for (const m of s.metrics) rows.push({ s, key: m.key, label: m.label, pick: (r) => r[m.key], better: m.better, kind: m.kind ?? (m.better === 'higher' ? 'rate' : 'ms') });
+    } else if (s.percentiles) {
+      for (const p of ['p50', 'p95', 'p99']) rows.push({ s, key: p, label: s.label.replace(/, ms$/, `, ${p} ms`), pick: (r) => r[p], better: 'lower', kind: 'ms' });
     } else {
-      rows.push({ s, label: s.label, pick: (r) => r.value, better: s.better, kind: s.better === 'higher' ? 'rate' : 'ms' });
+      rows.push({ s, key: 'value', label: s.label, pick: (r) => r.value, better: s.better, kind: s.better === 'higher' ? 'rate' : 'ms' });
     }
   }
   return rows;
@@ -46,20 +52,29 @@ function cell(row, runs) {
   return text;
 }
 
+/**
+ * The ratio of two sets of per-repetition results, >1 = `ours` better (throughput ours÷peer,
+ * lower-is-better peer÷ours): the median of the per-repetition ratios, with their min and max.
+ * `pickOurs` / `pickPeer` read the figure of each side (the same metric, or two of one result).
+ */
+export function pairedRatio(ours, peer, pickOurs, pickPeer, better) {
+  const pairs = [];
+  for (let i = 0; i < Math.min(ours?.length ?? 0, peer?.length ?? 0); i++) {
+    if (ours[i].error || peer[i].error) continue;
+    const a = pickOurs(ours[i]);
+    const b = pickPeer(peer[i]);
+    if (typeof a !== 'number' || typeof b !== 'number' || a <= 0 || b <= 0) continue;
+    pairs.push(better === 'higher' ? a / b : b / a);
+  }
+  return pairs.length ? { median: median(pairs), min: Math.min(...pairs), max: Math.max(...pairs), n: pairs.length } : null;
+}
+
 function ratio(row, ours, peer) {
   if (!ours?.length || !peer?.length || row.s.scenario === 'memory') return '';
-  const pairs = [];
-  for (let i = 0; i < Math.min(ours.length, peer.length); i++) {
-    if (ours[i].error || peer[i].error) continue;
-    const a = row.pick(ours[i]);
-    const b = row.pick(peer[i]);
-    if (typeof a !== 'number' || typeof b !== 'number' || a <= 0 || b <= 0) continue;
-    pairs.push(row.better === 'higher' ? a / b : b / a);
-  }
-  if (!pairs.length) return '–';
-  const m = median(pairs);
+  const q = pairedRatio(ours, peer, row.pick, row.pick, row.better);
+  if (!q) return '–';
   const r = (x) => (x >= 10 ? x.toFixed(0) : x.toFixed(2));
-  return pairs.length > 1 ? `${r(m)}× (${r(Math.min(...pairs))}–${r(Math.max(...pairs))})` : `${r(m)}×`;
+  return q.n > 1 ? `${r(q.median)}× (${r(q.min)}–${r(q.max)})` : `${r(q.median)}×`;
 }
 
 export function renderMarkdown({ meta, scenarios, contenders, results }) {

@@ -16,7 +16,10 @@ import BetterSqlite3 from 'better-sqlite3';
 
 // NMJ_BENCH_DIST: another build of the library (A/B comparisons of hot-path changes).
 const dist = process.env.NMJ_BENCH_DIST ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/index.js');
-const { ManagedJobsModule, ManagedJob, JobRunnerService, managedJobsMigrations } = await import(pathToFileURL(dist).href);
+const { ManagedJobsModule, ManagedJob, JobRunnerService, ManagedJobsOperatorService, ManagedJobsMaintenanceService, managedJobsMigrations } = await import(
+  pathToFileURL(dist).href
+);
+const { fillFinished, fillWaitingMembers, idFloor } = await import('../fill/ours.mjs');
 
 export const description = 'nestjs-managed-jobs (dist/), Nest app context, full lifecycle record + attempts ledger';
 
@@ -88,9 +91,52 @@ export async function open(o) {
       const [row] = await ds.query(`SELECT count(*) AS n FROM managed_job_batches WHERE status = 'completed'`);
       return Number(row.n);
     },
-    async countDone() {
-      const [row] = await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed'`);
+    /** Completed jobs; with `since` (ms), only those created from then on (one range of the ended index, not a count of a big table). */
+    async countDone(_expected, sinceMs) {
+      const since = sinceMs && idFloor(sinceMs);
+      const p = o.db === 'postgres' ? '$1' : '?';
+      const [row] = since
+        ? await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed' AND queue = 'default' AND job_id >= ${p}`, [since])
+        : await ds.query(`SELECT count(*) AS n FROM managed_jobs WHERE status = 'completed'`);
       return Number(row.n);
+    },
+    /** One page (20, newest first) of an owner's jobs, as an app's "my jobs" page asks for it. */
+    listOwner: (ownerId) => jobs.list({ ownerId, limit: 20 }),
+    /** The operator's counts by queue and status. */
+    stats: () => app.get(ManagedJobsOperatorService).stats(),
+    /** `count` finished jobs cloned from the newest completed one (bench/lib/fill/ours.mjs); the fill's ms and the row counts after it. */
+    async fillFinished(f) {
+      const [tpl] = await ds.query(`SELECT job_id FROM managed_jobs WHERE status = 'completed' AND queue = 'default' ORDER BY job_id DESC LIMIT 1`);
+      const ms = await fillFinished(ds, o.db, { ...f, templateId: tpl.job_id });
+      const [jobsRow] = await ds.query(`SELECT count(*) AS n FROM managed_jobs`);
+      const [ledgerRow] = await ds.query(`SELECT count(*) AS n FROM managed_job_attempts`);
+      return { ms, table: { managed_jobs: Number(jobsRow.n), managed_job_attempts: Number(ledgerRow.n) } };
+    },
+    fillWaiting: (f) => fillWaitingMembers(jobs, Job, f),
+    /**
+     * The engine's own prune (`ManagedJobsMaintenanceService.pruneFinished`), each store call timed:
+     * `statements` are the durations of every read and write it made (on SQLite a write is one
+     * transaction), `pruned` the jobs it deleted.
+     */
+    async prune(olderThanDays) {
+      const svc = app.get(ManagedJobsMaintenanceService);
+      const store = svc.store;
+      const statements = [];
+      const timed = (name) => async (...a) => {
+        const t = performance.now();
+        try {
+          return await store[name](...a);
+        } finally {
+          statements.push({ name, ms: performance.now() - t });
+        }
+      };
+      svc.store = Object.create(store, { prunableJobs: { value: timed('prunableJobs') }, pruneFinished: { value: timed('pruneFinished') } });
+      try {
+        const pruned = await svc.pruneFinished(olderThanDays);
+        return { pruned, statements };
+      } finally {
+        svc.store = store;
+      }
     },
     close: () => app.close(),
   };
