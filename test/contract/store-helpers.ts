@@ -1,7 +1,7 @@
 /** Dialect-agnostic helpers of the store contract suite: rows to insert, claims, and reads through TypeORM. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { ManagedJobAttemptEntity, ManagedJobQueueEntity, ManagedJobEntity, ManagedJobFileEntity, ManagedJobStepEntity } from '../../lib/entities/index.js';
+import { ManagedJobAttemptEntity, ManagedJobQueueEntity, ManagedJobEntity, ManagedJobFileEntity, ManagedJobLogEntity, ManagedJobStepEntity } from '../../lib/entities/index.js';
 import { newJobId } from '../../lib/ids/job-id.js';
 import type { ClaimRequest, Completion, Failure, NewFile, NewJob, RunRef } from '../../lib/store/job-store.interface.js';
 
@@ -65,21 +65,27 @@ export function ledgerOf(ds: DataSource, jobId: string): Promise<ManagedJobAttem
 export const ledgerSummary = (rows: ManagedJobAttemptEntity[]) =>
   rows.map((r) => ({ fence: r.fence, attempt: r.attempt, outcome: r.outcome, workerId: r.workerId, error: r.error }));
 
-export async function countRows(ds: DataSource): Promise<Record<'jobs' | 'attempts' | 'steps' | 'files', number>> {
+export async function countRows(ds: DataSource): Promise<Record<'jobs' | 'attempts' | 'steps' | 'files' | 'logs', number>> {
   return {
     jobs: await ds.getRepository(ManagedJobEntity).count(),
     attempts: await ds.getRepository(ManagedJobAttemptEntity).count(),
     steps: await ds.getRepository(ManagedJobStepEntity).count(),
     files: await ds.getRepository(ManagedJobFileEntity).count(),
+    logs: await ds.getRepository(ManagedJobLogEntity).count(),
   };
 }
 
 /** Empties the store's tables between tests (the suite shares one database per dialect). */
 export async function wipe(ds: DataSource): Promise<void> {
-  for (const entity of [ManagedJobFileEntity, ManagedJobStepEntity, ManagedJobAttemptEntity, ManagedJobEntity, ManagedJobQueueEntity]) {
+  for (const entity of [ManagedJobLogEntity, ManagedJobFileEntity, ManagedJobStepEntity, ManagedJobAttemptEntity, ManagedJobEntity, ManagedJobQueueEntity]) {
     await ds.createQueryBuilder().delete().from(entity).execute();
   }
 }
 
 /** Seconds from now to `date` (negative in the past). */
 export const secondsFromNow = (date: Date | null) => ((date?.getTime() ?? NaN) - Date.now()) / 1000;
+
+/** A \`ctx.log\` line of the job, written as the operator's log writer does. */
+export async function addLogLine(ds: DataSource, jobId: string): Promise<void> {
+  await ds.getRepository(ManagedJobLogEntity).insert({ logId: newJobId(), jobId, at: new Date(), level: 'info', message: 'a line', data: null });
+}

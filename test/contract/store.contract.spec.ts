@@ -12,6 +12,7 @@ import { storeFixtures, type StoreUnderTest } from './store-fixture.js';
 import {
   claimOf,
   completionOf,
+  addLogLine,
   countRows,
   failureOf,
   ledgerOf,
@@ -556,9 +557,10 @@ describe.each(storeFixtures)('store contract on $name', (fixture) => {
   });
 
   describe('maintenance', () => {
-    it('prunes finished jobs older than the cut-off with their ledger, steps and files; keeps the rest', async () => {
+    it('prunes finished jobs older than the cut-off with their ledger, steps, files and logs; keeps the rest', async () => {
       const run = await claimed();
       await store.saveStep(runOf(run), 'step', '1');
+      await addLogLine(ds, run.jobId);
       await store.addFile(runOf(run), newFile(run.jobId));
       await store.complete([completionOf(run)], 'worker-a');
       const [pending] = await store.insert([newJob({ queue: 'later' })]);
@@ -569,7 +571,7 @@ describe.each(storeFixtures)('store contract on $name', (fixture) => {
       expect(await store.pruneFinished([run.jobId, pending.jobId], 0)).toBe(1);
       expect(await store.find(run.jobId)).toBeNull();
       expect(await store.find(pending.jobId)).not.toBeNull();
-      expect(await countRows(ds)).toEqual({ jobs: 1, attempts: 0, steps: 0, files: 0 });
+      expect(await countRows(ds)).toEqual({ jobs: 1, attempts: 0, steps: 0, files: 0, logs: 0 });
       expect(await store.pruneFinished([], 0)).toBe(0);
     });
 

@@ -28,3 +28,8 @@ export function deleteJobs(jobIds: string[]): Sql {
 export function deleteAttempts(jobIds: string[]): Sql {
   return { text: `DELETE FROM managed_job_attempts WHERE job_id IN (${placeholders(jobIds.length)})`, values: jobIds };
 }
+
+/** Job logs (\`ctx.log\`) have no foreign key either (they are written in batches, off the run): they go with their job too. */
+export function deleteLogs(jobIds: string[]): Sql {
+  return { text: `DELETE FROM managed_job_logs WHERE job_id IN (${placeholders(jobIds.length)})`, values: jobIds };
+}

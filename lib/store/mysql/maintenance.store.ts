@@ -1,5 +1,5 @@
 import type { MaintenanceStore } from '../job-store.interface.js';
-import { deleteAttempts, deleteJobs, lockPrunable, prunableJobs } from './maintenance.sql.js';
+import { deleteAttempts, deleteJobs, deleteLogs, lockPrunable, prunableJobs } from './maintenance.sql.js';
 import type { MysqlConnection } from './mysql.connection.js';
 
 export class MysqlMaintenanceStore implements MaintenanceStore {
@@ -9,13 +9,14 @@ export class MysqlMaintenanceStore implements MaintenanceStore {
     return (await this.db.query(prunableJobs(olderThanDays, limit))).map((r) => r.job_id);
   }
 
-  /** One transaction: lock the ones still prunable (a job retried in between is kept), delete them and their ledger. */
+  /** One transaction: lock the ones still prunable (a job retried in between is kept), delete them, their ledger and their logs. */
   async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
     if (!jobIds.length) return 0;
     return this.db.transaction(async (tx) => {
       const ids: string[] = (await tx.query(lockPrunable(jobIds, olderThanDays))).map((r) => r.job_id);
       if (!ids.length) return 0;
       await tx.run(deleteAttempts(ids));
+      await tx.run(deleteLogs(ids));
       return tx.run(deleteJobs(ids));
     });
   }

@@ -24,3 +24,10 @@ const DELETE_ATTEMPTS = `DELETE FROM managed_job_attempts WHERE job_id = ?`;
 export function deleteAttempts(jobId: string): Sql {
   return { text: DELETE_ATTEMPTS, values: [jobId] };
 }
+
+/** Job logs (\`ctx.log\`) have no foreign key either (they are written in batches, off the run): they go with their job too. */
+const DELETE_LOGS = `DELETE FROM managed_job_logs WHERE job_id = ?`;
+
+export function deleteLogs(jobId: string): Sql {
+  return { text: DELETE_LOGS, values: [jobId] };
+}

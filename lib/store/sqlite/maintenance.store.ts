@@ -1,6 +1,6 @@
 import type { MaintenanceStore } from '../job-store.interface.js';
 import type { SqliteConnection } from './sqlite.connection.js';
-import { deleteAttempts, prunableJobs, pruneFinished } from './maintenance.sql.js';
+import { deleteAttempts, deleteLogs, prunableJobs, pruneFinished } from './maintenance.sql.js';
 
 export class SqliteMaintenanceStore implements MaintenanceStore {
   constructor(private readonly db: SqliteConnection) {}
@@ -14,6 +14,7 @@ export class SqliteMaintenanceStore implements MaintenanceStore {
       jobIds.reduce((n, id) => {
         if (!this.db.run(pruneFinished(id, olderThanDays))) return n;
         this.db.run(deleteAttempts(id));
+        this.db.run(deleteLogs(id));
         return n + 1;
       }, 0),
     );
