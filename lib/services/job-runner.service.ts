@@ -24,6 +24,7 @@ import { hasQueueControl, jobKeys } from '../queue-control/queue-control.js';
 import { isJobId, ownerIds, scopeFilter, triggeredById } from './job-scope.js';
 import { Workflows } from '../workflows/workflows.js';
 import type { BatchItem, BatchOptions, BatchRecord } from '../workflows/batch.interfaces.js';
+import { DispatchGroups } from './dispatch-groups.js';
 
 /** A job class (the `@ManagedJob()` provider) or its registered name. */
 export type JobReference = Function | string;
@@ -37,6 +38,8 @@ export interface DispatchManyItem<P = unknown> {
 @Injectable()
 export class JobRunnerService {
   private readonly workflows: Workflows;
+  /** Plain one-by-one dispatches that arrive while one is being written share the next commit (dispatch-groups.ts). */
+  private readonly groups: DispatchGroups;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -56,6 +59,7 @@ export class JobRunnerService {
       wake: () => worker.wake(true),
     });
     worker.useWorkflows(this.workflows);
+    this.groups = new DispatchGroups((rows) => this.store.insert(rows, undefined, this.worker.id));
   }
 
   /**
@@ -96,8 +100,15 @@ export class JobRunnerService {
   dispatch(job: string, payload: unknown, options?: DispatchOptions): Promise<ManagedJobEntity>;
   async dispatch(job: JobReference, payload: unknown, options: DispatchOptions = {}): Promise<ManagedJobEntity> {
     const row = await this.prepare(job, payload, options);
-    const [saved] = await this.telemetry.dispatch([row], () => this.store.insert([row], options.manager, options.manager ? '' : this.worker.id));
-    if (!options.manager) this.worker.wake(true);
+    if (options.manager) {
+      const [saved] = await this.telemetry.dispatch([row], () => this.store.insert([row], options.manager, ''));
+      return saved;
+    }
+    // A job with keys is written alone: its insert reads (and may take) the key's holder per row.
+    const saved = row.keys
+      ? (await this.telemetry.dispatch([row], () => this.store.insert([row], undefined, this.worker.id)))[0]
+      : await this.telemetry.dispatch([row], () => this.groups.add(row));
+    this.worker.wake(true);
     return saved;
   }
 

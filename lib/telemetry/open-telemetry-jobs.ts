@@ -101,12 +101,13 @@ export class OpenTelemetryJobs implements JobTelemetry {
     return !this.noTracerProvider || provider.getDelegate?.() !== this.noTracerProvider;
   }
 
-  async dispatch<T>(jobs: NewJob[], insert: () => Promise<T>): Promise<T> {
-    if (!this.traced()) {
-      const saved = await insert();
-      this.countDispatched(jobs);
-      return saved;
-    }
+  dispatch<T>(jobs: NewJob[], insert: () => Promise<T>): Promise<T> {
+    // Nothing recorded (the usual no-SDK case): the insert's own promise, no wrapper around it.
+    if (!this.traced()) return this.metered ? insert().then((saved) => (this.countDispatched(jobs), saved)) : insert();
+    return this.tracedDispatch(jobs, insert);
+  }
+
+  private async tracedDispatch<T>(jobs: NewJob[], insert: () => Promise<T>): Promise<T> {
     const { trace, context, propagation, SpanKind } = this.api;
     const [first] = jobs;
     const attributes: Attributes = { [ATTR_SYSTEM]: SYSTEM, [ATTR_OPERATION]: 'send', [ATTR_TYPE]: first.type };
