@@ -62,11 +62,11 @@ export class ManagedJobsOperatorService {
     private readonly worker: JobWorker,
   ) {}
 
-  /** Counts by queue and status (each from an index: see `countsByQueue`), paused flags, live workers. */
+  /** Exact counts by queue and status (the store's `jobCounts`: never a count over every kept job), paused flags, live workers. */
   async stats(): Promise<OperatorStats> {
     const sql = this.db.sql;
     const [counts, paused, workers] = await Promise.all([
-      this.db.rows<{ queue: string; status: string; n: unknown }>(sql.countsByQueue()),
+      this.store.jobCounts(),
       this.db.rows<{ queue: string; paused: unknown }>(sql.queueSwitches()),
       this.db.one<{ n: unknown }>(sql.countLiveWorkers(registryStaleMs(this.options))),
     ]);
@@ -82,7 +82,7 @@ export class ManagedJobsOperatorService {
     for (const name of [this.options.queue.name, ...this.options.worker.queues]) queue(name);
     for (const row of counts) {
       const q = queue(row.queue) as unknown as Record<string, number>;
-      if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = Number(row.n);
+      if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = row.count;
     }
     for (const row of paused) queue(row.queue).paused = Number(row.paused) === 1; // true, 1 or '1' by dialect
     await Promise.all(
@@ -276,11 +276,9 @@ export class ManagedJobsOperatorService {
       const removed = new Set(await removeStoredFiles(this.storage, files, this.logger));
       const blocked = new Set(files.filter((file) => !removed.has(file.jobFileId)).map((file) => file.jobId));
       const deletable = ids.filter((id) => !blocked.has(id));
-      const deleted = deletable.length ? await this.db.write(sql.deleteJobs(deletable, f.statuses!)) : 0;
-      if (deletable.length) {
-        await this.db.write(sql.deleteAttempts(deletable));
-        await this.db.write(sql.deleteLogs(deletable));
-      }
+      // The store's delete keeps the ended counts of stats() right, and takes the ledger along.
+      const deleted = deletable.length ? await this.store.deleteJobs(deletable, f.statuses!) : 0;
+      if (deletable.length) await this.db.write(sql.deleteLogs(deletable));
       count += deleted;
       if (ids.length < BATCH || deleted === 0) break;
     }

@@ -21,7 +21,6 @@ export const mysqlOperatorSql = operatorSql({
   ilike: `COLLATE utf8mb4_general_ci LIKE`,
   likeEscape: '',
   upsert: (insert, _key, updates) => `${insert} ON DUPLICATE KEY UPDATE ${updates.map((u) => `${u} = VALUES(${u})`).join(', ')}`,
-  deleteReturning: false,
   wrapSelfSubquery: (q) => `SELECT log_id FROM (${q}) AS cut`,
   pendingIndexHint: '',
 });

@@ -20,7 +20,6 @@ export const postgresOperatorSql = operatorSql({
   ilike: 'ILIKE',
   likeEscape: '',
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = EXCLUDED.${u}`).join(', ')}`,
-  deleteReturning: true,
   wrapSelfSubquery: (q) => q,
   pendingIndexHint: '',
 });

@@ -21,7 +21,6 @@ export const sqliteOperatorSql = operatorSql({
   ilike: `LIKE`,
   likeEscape: ` ESCAPE '\\'`,
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = excluded.${u}`).join(', ')}`,
-  deleteReturning: true,
   wrapSelfSubquery: (q) => q,
   pendingIndexHint: 'INDEXED BY idx_managed_jobs_claim',
 });

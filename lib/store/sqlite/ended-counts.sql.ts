@@ -1,0 +1,69 @@
+/**
+ * The job counts behind `stats()` (SQLite): ended jobs counted once into
+ * `managed_job_ended_counts` up to a watermark, and live past it; see the PostgreSQL file for the
+ * whole argument. Here the watermark moves inside an immediate transaction (the write lock): no
+ * other writer is open, so no `finished_at` below it can still be written; it stays a second
+ * behind the clock all the same, and moves at most every few seconds (one short write, not one
+ * per `stats()`). Corrections (retry, delete, prune, revive) run in the write's own transaction.
+ *
+ * Measured (test/operator/operator-latency.bench.ts, 1,000,000 jobs, 2-core machine under load):
+ * stats() p50/p95 …/128 ms counting through idx_managed_jobs_ended before, …/… ms now.
+ */
+import type { Sql } from './common.sql.js';
+
+const ENDED = `status IN ('completed', 'failed', 'stopped')`;
+const WATERMARK = `(SELECT watermark FROM managed_job_ended_mark WHERE id = 1)`;
+
+/** Seconds the watermark may lag before `stats()` moves it. */
+export const ENDED_REFRESH_S = 5;
+
+const STALE = `SELECT strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 seconds') AS c FROM managed_job_ended_mark
+  WHERE id = 1 AND watermark < strftime('%Y-%m-%d %H:%M:%f', 'now', '-${ENDED_REFRESH_S} seconds')`;
+
+/** Where the watermark moves (`c`, a second ago), when it lags by more than `ENDED_REFRESH_S`; else no row. */
+export function endedStale(): Sql {
+  return { text: STALE, values: [] };
+}
+
+const ADD_ENDED = `INSERT INTO managed_job_ended_counts (queue, status, n)
+  SELECT queue, status, count(*) FROM managed_jobs INDEXED BY idx_managed_jobs_finished
+  WHERE finished_at >= ${WATERMARK} AND finished_at < ? AND ${ENDED} GROUP BY queue, status
+  ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n`;
+const MOVE_MARK = `UPDATE managed_job_ended_mark SET watermark = ? WHERE id = 1 AND watermark < ?`;
+
+/** Adds the ended jobs finished between the watermark and `c`. */
+export function addEnded(c: string): Sql {
+  return { text: ADD_ENDED, values: [c] };
+}
+
+/** Then moves the watermark to `c` (in the same transaction). */
+export function moveEndedMark(c: string): Sql {
+  return { text: MOVE_MARK, values: [c, c] };
+}
+
+const SHIFT = (sign: 1 | -1) => `INSERT INTO managed_job_ended_counts (queue, status, n)
+  SELECT queue, status, ${sign} * count(*) FROM managed_jobs
+  WHERE job_id IN (SELECT value FROM json_each(?)) AND ${ENDED} AND finished_at < ${WATERMARK}
+  GROUP BY queue, status
+  ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n`;
+const SHIFT_DOWN = SHIFT(-1);
+const SHIFT_UP = SHIFT(1);
+
+/** `sign` × the ended jobs among `jobIds` below the watermark, added to the counts (-1 before a write that may take them out, +1 after). */
+export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
+  return { text: sign < 0 ? SHIFT_DOWN : SHIFT_UP, values: [JSON.stringify(jobIds)] };
+}
+
+const JOB_COUNTS = `SELECT queue, status, sum(n) AS n FROM (
+    SELECT queue, status, n FROM managed_job_ended_counts
+    UNION ALL SELECT queue, status, count(*) FROM managed_jobs INDEXED BY idx_managed_jobs_finished
+      WHERE finished_at >= ${WATERMARK} AND ${ENDED} GROUP BY queue, status
+    UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending' GROUP BY queue
+    UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue
+    UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting' GROUP BY queue
+  ) GROUP BY queue, status HAVING sum(n) <> 0`;
+
+/** `queue, status, n` for every pair present, in one statement (one snapshot). */
+export function jobCounts(): Sql {
+  return { text: JOB_COUNTS, values: [] };
+}
