@@ -1,5 +1,5 @@
 import type { JobCount, MonitoringStore, QueueDepth } from '../job-store.interface.js';
-import type { MysqlConnection } from './mysql.connection.js';
+import type { MysqlConnection, MysqlTransaction } from './mysql.connection.js';
 import { oldestDueAge, queueDepth } from './monitoring.sql.js';
 import { addCounts, endedBetween, jobCounts, lockEndedMark, moveEndedMark, safeWatermark } from './ended-counts.sql.js';
 
@@ -21,8 +21,8 @@ export class MysqlMonitoringStore implements MonitoringStore {
    */
   async jobCounts(): Promise<JobCount[]> {
     const rows = await this.db.transaction(async (tx) => {
-      const [{ w }] = await tx.query(lockEndedMark());
-      const c: string | null = this.canSeeTransactions ? await tx.query(safeWatermark()).then(([r]) => r.c, () => ((this.canSeeTransactions = false), null)) : null;
+      const [{ w, stale }] = await tx.query(lockEndedMark());
+      const c = Number(stale) === 1 ? await this.safeWatermark(tx) : null;
       if (c === null || c <= w) return tx.query(jobCounts(w));
       const ended = await tx.query(endedBetween(w, c));
       if (ended.length) await tx.run(addCounts(ended.map((r) => ({ queue: r.queue, status: r.status, n: Number(r.n) }))));
@@ -32,6 +32,21 @@ export class MysqlMonitoringStore implements MonitoringStore {
     return rows.map((r) => ({ queue: r.queue, status: r.status, count: Number(r.n) }));
   }
 
-  /** False once reading INNODB_TRX was refused. */
+  /** False once reading INNODB_TRX was refused (ER_SPECIFIC_ACCESS_DENIED_ERROR: no PROCESS privilege). */
   private canSeeTransactions = true;
+  /** When this process last read INNODB_TRX (reading it keeps its cache from being refreshed for 0.1 s). */
+  private lastLook = 0;
+
+  private async safeWatermark(tx: MysqlTransaction): Promise<string | null> {
+    if (!this.canSeeTransactions || Date.now() - this.lastLook < 500) return null;
+    this.lastLook = Date.now();
+    try {
+      const [row] = await tx.query(safeWatermark());
+      return Number(row?.mine) > 0 ? row.c : null; // a list older than this transaction proves nothing
+    } catch (error) {
+      if ((error as { errno?: number }).errno !== 1227) throw error;
+      this.canSeeTransactions = false;
+      return null;
+    }
+  }
 }

@@ -15,7 +15,7 @@ const ENDED = `status IN ('completed', 'failed', 'stopped')`;
 const WATERMARK = `(SELECT watermark FROM managed_job_ended_mark WHERE id = 1)`;
 
 /** Seconds the watermark may lag before `stats()` moves it. */
-export const ENDED_REFRESH_S = 5;
+export const ENDED_REFRESH_S = 2;
 
 const STALE = `SELECT strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 seconds') AS c FROM managed_job_ended_mark
   WHERE id = 1 AND watermark < strftime('%Y-%m-%d %H:%M:%f', 'now', '-${ENDED_REFRESH_S} seconds')`;
