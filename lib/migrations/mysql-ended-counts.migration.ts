@@ -6,8 +6,8 @@ export class ManagedJobsMysqlEndedCounts1765200000000 implements MigrationInterf
 
   async up(q: QueryRunner): Promise<void> {
     const table = `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
-    await q.query(`CREATE TABLE \`managed_job_ended_counts\` (\`queue\` varchar(255) NOT NULL, \`status\` varchar(16) NOT NULL,
-      \`n\` bigint NOT NULL, PRIMARY KEY (\`queue\`, \`status\`)) ${table}`);
+    await q.query(`CREATE TABLE \`managed_job_ended_counts\` (\`queue\` varchar(255) NOT NULL, \`type\` varchar(255) NOT NULL,
+      \`status\` varchar(16) NOT NULL, \`n\` bigint NOT NULL, PRIMARY KEY (\`queue\`, \`type\`, \`status\`)) ${table}`);
     await q.query(`CREATE TABLE \`managed_job_ended_mark\` (\`id\` int NOT NULL, \`watermark\` datetime(3) NOT NULL, PRIMARY KEY (\`id\`)) ${table}`);
     await q.query(`INSERT INTO \`managed_job_ended_mark\` (\`id\`, \`watermark\`) VALUES (1, '1970-01-01 00:00:00.000')`);
   }

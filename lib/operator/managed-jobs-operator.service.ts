@@ -128,11 +128,19 @@ export class ManagedJobsOperatorService {
       createdFrom: time('createdFrom', query.createdFrom),
       createdTo: time('createdTo', query.createdTo),
     };
-    const [rows, count] = await Promise.all([
-      this.db.rows(this.db.sql.listJobs(filter, limit, (page - 1) * limit)),
-      this.db.one<{ total: unknown }>(this.db.sql.countJobs(filter)),
-    ]);
-    return { data: rows.map(toJob), meta: { page, limit, total: Number(count?.total ?? 0) } };
+    const [rows, total] = await Promise.all([this.db.rows(this.db.sql.listJobs(filter, limit, (page - 1) * limit)), this.total(filter)]);
+    return { data: rows.map(toJob), meta: { page, limit, total } };
+  }
+
+  /**
+   * A filter of statuses, queue and type only is counted from the store's job counts (exact, and
+   * a few ms where a count of a million ended rows took 130 to 1,300 ms); any other by a count.
+   */
+  private async total(f: JobFilter): Promise<number> {
+    const { statuses, queue, type, ...rest } = f;
+    if (Object.values(rest).some((v) => v !== undefined)) return Number((await this.db.one<{ total: unknown }>(this.db.sql.countJobs(f)))?.total ?? 0);
+    const counts = await this.store.jobCounts(type);
+    return counts.filter((c) => (queue === undefined || c.queue === queue) && (!statuses || statuses.includes(c.status))).reduce((n, c) => n + c.count, 0);
   }
 
   /** A job with its runs (and their errors), steps, files and log lines; null when there is none. */

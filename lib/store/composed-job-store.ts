@@ -182,8 +182,8 @@ export class ComposedJobStore implements JobStore {
     return this.monitoring.oldestDueAgeMs(queues);
   }
 
-  jobCounts(): Promise<JobCount[]> {
-    return this.monitoring.jobCounts();
+  jobCounts(type?: string): Promise<JobCount[]> {
+    return this.monitoring.jobCounts(type);
   }
 
   // Notifier

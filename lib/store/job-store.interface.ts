@@ -255,11 +255,12 @@ export interface MonitoringStore {
   /** How long, on the database clock, the oldest due pending job of `queues` has waited; null when none is due. */
   oldestDueAgeMs(queues: string[]): Promise<number | null>;
   /**
-   * Exact job counts per queue and status (every status, pairs without jobs left out), as of one
-   * moment: live ones through their indexes, ended ones from the ended counts and those that
-   * finished since their watermark (`<dialect>/ended-counts.sql.ts`). Not one count over every kept job.
+   * Exact job counts per queue and status (every status, pairs without jobs left out; of one job
+   * type when `type` is given), as of one moment: live ones through their indexes, ended ones from
+   * the ended counts and those that finished since their watermark (`<dialect>/ended-counts.sql.ts`).
+   * Not one count over every kept job.
    */
-  jobCounts(): Promise<JobCount[]>;
+  jobCounts(type?: string): Promise<JobCount[]>;
 }
 
 /** Jobs of one queue in one status. */

@@ -18,8 +18,9 @@ type Counts = Record<string, number>;
 
 const asMap = (rows: JobCount[]): Counts => Object.fromEntries(rows.filter((r) => r.count).map((r) => [`${r.queue}/${r.status}`, r.count]).sort());
 
-async function truth(ds: DataSource): Promise<Counts> {
-  const rows = await ds.query(`SELECT queue, status, count(*) AS n FROM managed_jobs GROUP BY queue, status`);
+async function truth(ds: DataSource, type?: string): Promise<Counts> {
+  const where = type === undefined ? '' : `WHERE type = '${type}'`;
+  const rows = await ds.query(`SELECT queue, status, count(*) AS n FROM managed_jobs ${where} GROUP BY queue, status`);
   return Object.fromEntries(rows.map((r: any) => [`${r.queue}/${r.status}`, Number(r.n)]).sort());
 }
 
@@ -43,19 +44,24 @@ describe.each(storeFixtures)('store contract (job counts) on $name', (fixture) =
     await fixture.tearDown();
   });
 
-  /** Both stores answer the truth. */
+  /** Both stores answer the truth (all jobs, and those of one type). */
   async function expectExact(): Promise<Counts> {
     const expected = await truth(a.dataSource);
     expect(asMap(await a.store.jobCounts())).toEqual(expected);
     expect(asMap(await b.store.jobCounts())).toEqual(expected);
+    expect(asMap(await b.store.jobCounts('other'))).toEqual(await truth(a.dataSource, 'other'));
     return expected;
   }
 
   it('is exact after dispatch, claim, end, stop, retry, delete, prune and clearQueue, across two stores', async () => {
     expect(await a.store.jobCounts()).toEqual([]);
-    const jobs = await a.store.insert([...Array.from({ length: 12 }, () => newJob({ maxAttempts: 1 })), newJob({ queue: 'mail' }), newJob({ queue: 'mail' })]);
+    const jobs = await a.store.insert([
+      ...Array.from({ length: 12 }, (_, i) => newJob({ maxAttempts: 1, type: i % 3 ? 'contract' : 'other' })),
+      newJob({ queue: 'mail' }),
+      newJob({ queue: 'mail', type: 'other' }),
+    ]);
     await expectExact();
-    const claimed = await b.store.claim(claimOf({ limit: 8 }));
+    const claimed = await b.store.claim(claimOf({ limit: 8, types: ['contract', 'other'] }));
     expect(claimed).toHaveLength(8);
     await expectExact();
     await a.store.complete(claimed.slice(0, 4).map((j) => completionOf(j)), 'worker-a');
@@ -86,7 +92,7 @@ describe.each(storeFixtures)('store contract (job counts) on $name', (fixture) =
     expect(await expectExact()).toMatchObject({ 'default/completed': 1, 'default/running': 2, 'mail/pending': 2 });
 
     // New ends after the watermark are counted live, then moved in as well.
-    const [next] = await a.store.claim(claimOf({ queue: 'mail', limit: 1 }));
+    const [next] = await a.store.claim(claimOf({ queue: 'mail', limit: 1, types: ['contract', 'other'] }));
     await b.store.complete([completionOf(next)], 'worker-b');
     expect(await expectExact()).toMatchObject({ 'mail/completed': 1, 'mail/pending': 1 });
   });

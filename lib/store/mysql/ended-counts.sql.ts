@@ -49,21 +49,21 @@ export function safeWatermark(): Sql {
   };
 }
 
-/** `queue, status, n` of the ended jobs that finished in [w, c). */
+/** `queue, type, status, n` of the ended jobs that finished in [w, c). */
 export function endedBetween(w: string, c: string): Sql {
   return {
-    text: `SELECT queue, status, count(*) AS n FROM managed_jobs
-      WHERE finished_at >= CAST(? AS DATETIME(3)) AND finished_at < CAST(? AS DATETIME(3)) AND ${ENDED} GROUP BY queue, status`,
+    text: `SELECT queue, type, status, count(*) AS n FROM managed_jobs
+      WHERE finished_at >= CAST(? AS DATETIME(3)) AND finished_at < CAST(? AS DATETIME(3)) AND ${ENDED} GROUP BY queue, type, status`,
     values: [w, c],
   };
 }
 
 /** Adds these counts (a text that depends only on how many). */
-export function addCounts(rows: Array<{ queue: string; status: string; n: number }>): Sql {
+export function addCounts(rows: Array<{ queue: string; type: string; status: string; n: number }>): Sql {
   return {
-    text: `INSERT INTO managed_job_ended_counts (queue, status, n) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}
+    text: `INSERT INTO managed_job_ended_counts (queue, type, status, n) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}
       ON DUPLICATE KEY UPDATE n = n + VALUES(n)`,
-    values: rows.flatMap((r) => [r.queue, r.status, r.n]),
+    values: rows.flatMap((r) => [r.queue, r.type, r.status, r.n]),
   };
 }
 
@@ -79,23 +79,25 @@ export function moveEndedMark(c: string): Sql {
  */
 export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
   return {
-    text: `INSERT INTO managed_job_ended_counts (queue, status, n)
-      SELECT queue, status, ${sign} * count(*) FROM managed_jobs
+    text: `INSERT INTO managed_job_ended_counts (queue, type, status, n)
+      SELECT queue, type, status, ${sign} * count(*) FROM managed_jobs
       WHERE job_id IN (${placeholders(jobIds.length)}) AND ${ENDED} AND finished_at < ${WATERMARK}
-      GROUP BY queue, status
+      GROUP BY queue, type, status
       ON DUPLICATE KEY UPDATE n = n + VALUES(n)`,
     values: jobIds,
   };
 }
 
-/** `queue, status, n` for every pair present, in one statement, with the mark row held (`w` is its watermark). */
-export function jobCounts(w: string): Sql {
+/** `queue, status, n` for every pair present (of one job type when `type` is given), in one statement, with the mark row held (`w` is its watermark). */
+export function jobCounts(w: string, type?: string): Sql {
+  const only = type === undefined ? '' : ` AND type = ?`;
+  const t = type === undefined ? [] : [type];
   return {
     text: `SELECT queue, status, CAST(sum(n) AS SIGNED) AS n FROM (
-        SELECT queue, status, n FROM managed_job_ended_counts
-        UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE finished_at >= CAST(? AS DATETIME(3)) AND ${ENDED} GROUP BY queue, status
-        UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE status IN ('pending', 'running', 'waiting') GROUP BY status, queue
+        SELECT queue, status, n FROM managed_job_ended_counts WHERE true${only}
+        UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE finished_at >= CAST(? AS DATETIME(3)) AND ${ENDED}${only} GROUP BY queue, status
+        UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE status IN ('pending', 'running', 'waiting')${only} GROUP BY status, queue
       ) t GROUP BY queue, status HAVING sum(n) <> 0`,
-    values: [w],
+    values: [...t, w, ...t, ...t],
   };
 }

@@ -19,15 +19,15 @@ export class MysqlMonitoringStore implements MonitoringStore {
    * One READ COMMITTED transaction holding the mark row: move the watermark where it safely can,
    * then count. Without the PROCESS privilege the watermark stays (still exact).
    */
-  async jobCounts(): Promise<JobCount[]> {
+  async jobCounts(type?: string): Promise<JobCount[]> {
     const rows = await this.db.transaction(async (tx) => {
       const [{ w, stale }] = await tx.query(lockEndedMark());
       const c = Number(stale) === 1 ? await this.safeWatermark(tx) : null;
-      if (c === null || c <= w) return tx.query(jobCounts(w));
+      if (c === null || c <= w) return tx.query(jobCounts(w, type));
       const ended = await tx.query(endedBetween(w, c));
-      if (ended.length) await tx.run(addCounts(ended.map((r) => ({ queue: r.queue, status: r.status, n: Number(r.n) }))));
+      if (ended.length) await tx.run(addCounts(ended.map((r) => ({ queue: r.queue, type: r.type, status: r.status, n: Number(r.n) }))));
       await tx.run(moveEndedMark(c));
-      return tx.query(jobCounts(c));
+      return tx.query(jobCounts(c, type));
     }, true);
     return rows.map((r) => ({ queue: r.queue, status: r.status, count: Number(r.n) }));
   }

@@ -3,7 +3,7 @@
  *
  * Ended jobs (completed, failed, stopped) are most of a kept table and are only ever added to, by
  * the statements that end a run, at `finished_at = now()`. So `managed_job_ended_counts` holds
- * how many ended jobs of each queue and status finished before the watermark
+ * how many ended jobs of each queue, type and status finished before the watermark
  * (`managed_job_ended_mark`), and a count is that plus the ended jobs with `finished_at >=
  * watermark`, read live through `idx_managed_jobs_finished`. Two things keep it exact:
  *
@@ -49,11 +49,11 @@ export function safeWatermark(): Sql {
 export function addEnded(w: string, c: string): Sql {
   return {
     text: `WITH g AS (
-      SELECT queue, status, count(*) AS n FROM managed_jobs
-      WHERE finished_at >= $1::timestamp AND finished_at < $2::timestamp AND ${ENDED} GROUP BY queue, status
+      SELECT queue, type, status, count(*) AS n FROM managed_jobs
+      WHERE finished_at >= $1::timestamp AND finished_at < $2::timestamp AND ${ENDED} GROUP BY queue, type, status
     ), up AS (
-      INSERT INTO managed_job_ended_counts (queue, status, n) SELECT queue, status, n FROM g
-      ON CONFLICT (queue, status) DO UPDATE SET n = managed_job_ended_counts.n + excluded.n
+      INSERT INTO managed_job_ended_counts (queue, type, status, n) SELECT queue, type, status, n FROM g
+      ON CONFLICT (queue, type, status) DO UPDATE SET n = managed_job_ended_counts.n + excluded.n
     )
     UPDATE ${MARK} SET watermark = $2::timestamp WHERE id = 1`,
     values: [w, c],
@@ -66,30 +66,32 @@ export function addEnded(w: string, c: string): Sql {
  */
 export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
   return {
-    text: `INSERT INTO managed_job_ended_counts (queue, status, n)
-      SELECT queue, status, $2::int * count(*) FROM managed_jobs
+    text: `INSERT INTO managed_job_ended_counts (queue, type, status, n)
+      SELECT queue, type, status, $2::int * count(*) FROM managed_jobs
       WHERE job_id = ANY($1::uuid[]) AND ${ENDED} AND finished_at < (SELECT watermark FROM ${MARK} WHERE id = 1)
-      GROUP BY queue, status
-      ON CONFLICT (queue, status) DO UPDATE SET n = managed_job_ended_counts.n + excluded.n`,
+      GROUP BY queue, type, status
+      ON CONFLICT (queue, type, status) DO UPDATE SET n = managed_job_ended_counts.n + excluded.n`,
     values: [jobIds, sign],
   };
 }
 
 /**
- * `queue, status, n` for every pair present, in one snapshot, with the mark row held (so `w` is
- * the watermark of the counts read). Pending rows through the claim index, running ones through
- * the lease index (a running job always holds a lease), waiting workflow members through the
- * batch index, ended ones from the counts plus those finished since `w` (`idx_managed_jobs_finished`).
+ * `queue, status, n` for every pair present (of one job type when `type` is given), in one
+ * snapshot, with the mark row held (so `w` is the watermark of the counts read). Pending rows
+ * through the claim index, running ones through the lease index (a running job always holds a
+ * lease), waiting workflow members through the batch index, ended ones from the counts plus those
+ * finished since `w` (`idx_managed_jobs_finished`).
  */
-export function jobCounts(w: string): Sql {
+export function jobCounts(w: string, type?: string): Sql {
+  const only = type === undefined ? '' : ` AND type = $2`;
   return {
     text: `SELECT queue, status, sum(n)::bigint AS n FROM (
-        SELECT queue, status, n FROM managed_job_ended_counts
-        UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE finished_at >= $1::timestamp AND ${ENDED} GROUP BY queue, status
-        UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending' GROUP BY queue
-        UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue
-        UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting' GROUP BY queue
+        SELECT queue, status, n FROM managed_job_ended_counts WHERE true${only}
+        UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE finished_at >= $1::timestamp AND ${ENDED}${only} GROUP BY queue, status
+        UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending'${only} GROUP BY queue
+        UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running'${only} GROUP BY queue
+        UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting'${only} GROUP BY queue
       ) t GROUP BY queue, status HAVING sum(n) <> 0`,
-    values: [w],
+    values: type === undefined ? [w] : [w, type],
   };
 }

@@ -16,13 +16,13 @@ export class PostgresMonitoringStore implements MonitoringStore {
   }
 
   /** One transaction holding the mark row: move the watermark where it safely can, then count. */
-  async jobCounts(): Promise<JobCount[]> {
+  async jobCounts(type?: string): Promise<JobCount[]> {
     const rows = await this.db.transaction(async (query) => {
       const [{ w }] = await query(lockEndedMark());
       const [{ c }] = await query(safeWatermark());
-      if (c === null || c <= w) return query(jobCounts(w));
+      if (c === null || c <= w) return query(jobCounts(w, type));
       await query(addEnded(w, c));
-      return query(jobCounts(c));
+      return query(jobCounts(c, type));
     });
     return rows.map((r) => ({ queue: r.queue, status: r.status, count: Number(r.n) }));
   }

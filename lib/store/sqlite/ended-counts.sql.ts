@@ -25,10 +25,10 @@ export function endedStale(): Sql {
   return { text: STALE, values: [] };
 }
 
-const ADD_ENDED = `INSERT INTO managed_job_ended_counts (queue, status, n)
-  SELECT queue, status, count(*) FROM managed_jobs INDEXED BY idx_managed_jobs_finished
-  WHERE finished_at >= ${WATERMARK} AND finished_at < ? AND ${ENDED} GROUP BY queue, status
-  ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n`;
+const ADD_ENDED = `INSERT INTO managed_job_ended_counts (queue, type, status, n)
+  SELECT queue, type, status, count(*) FROM managed_jobs INDEXED BY idx_managed_jobs_finished
+  WHERE finished_at >= ${WATERMARK} AND finished_at < ? AND ${ENDED} GROUP BY queue, type, status
+  ON CONFLICT (queue, type, status) DO UPDATE SET n = n + excluded.n`;
 const MOVE_MARK = `UPDATE managed_job_ended_mark SET watermark = ? WHERE id = 1 AND watermark < ?`;
 
 /** Adds the ended jobs finished between the watermark and `c`. */
@@ -41,11 +41,11 @@ export function moveEndedMark(c: string): Sql {
   return { text: MOVE_MARK, values: [c, c] };
 }
 
-const SHIFT = (sign: 1 | -1) => `INSERT INTO managed_job_ended_counts (queue, status, n)
-  SELECT queue, status, ${sign} * count(*) FROM managed_jobs
+const SHIFT = (sign: 1 | -1) => `INSERT INTO managed_job_ended_counts (queue, type, status, n)
+  SELECT queue, type, status, ${sign} * count(*) FROM managed_jobs
   WHERE job_id IN (SELECT value FROM json_each(?)) AND ${ENDED} AND finished_at < ${WATERMARK}
-  GROUP BY queue, status
-  ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n`;
+  GROUP BY queue, type, status
+  ON CONFLICT (queue, type, status) DO UPDATE SET n = n + excluded.n`;
 const SHIFT_DOWN = SHIFT(-1);
 const SHIFT_UP = SHIFT(1);
 
@@ -54,16 +54,18 @@ export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
   return { text: sign < 0 ? SHIFT_DOWN : SHIFT_UP, values: [JSON.stringify(jobIds)] };
 }
 
-const JOB_COUNTS = `SELECT queue, status, sum(n) AS n FROM (
-    SELECT queue, status, n FROM managed_job_ended_counts
+const JOB_COUNTS = (only: string) => `SELECT queue, status, sum(n) AS n FROM (
+    SELECT queue, status, n FROM managed_job_ended_counts WHERE true${only}
     UNION ALL SELECT queue, status, count(*) FROM managed_jobs INDEXED BY idx_managed_jobs_finished
-      WHERE finished_at >= ${WATERMARK} AND ${ENDED} GROUP BY queue, status
-    UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending' GROUP BY queue
-    UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue
-    UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting' GROUP BY queue
+      WHERE finished_at >= ${WATERMARK} AND ${ENDED}${only} GROUP BY queue, status
+    UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending'${only} GROUP BY queue
+    UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running'${only} GROUP BY queue
+    UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting'${only} GROUP BY queue
   ) GROUP BY queue, status HAVING sum(n) <> 0`;
+const ALL_COUNTS = JOB_COUNTS('');
+const TYPE_COUNTS = JOB_COUNTS(' AND type = @type');
 
-/** `queue, status, n` for every pair present, in one statement (one snapshot). */
-export function jobCounts(): Sql {
-  return { text: JOB_COUNTS, values: [] };
+/** `queue, status, n` for every pair present (of one job type when `type` is given), in one statement (one snapshot). */
+export function jobCounts(type?: string): Sql {
+  return type === undefined ? { text: ALL_COUNTS, values: [] } : { text: TYPE_COUNTS, values: [{ type }] };
 }

@@ -16,7 +16,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
   }
 
   /** Moves the watermark when it lags (one short write every few seconds at most), then counts in one statement. */
-  async jobCounts(): Promise<JobCount[]> {
+  async jobCounts(type?: string): Promise<JobCount[]> {
     if (this.db.get(endedStale())) {
       await this.db.write(() => {
         const stale = this.db.get(endedStale()); // again, under the write lock
@@ -25,6 +25,6 @@ export class SqliteMonitoringStore implements MonitoringStore {
         this.db.run(moveEndedMark(stale.c));
       });
     }
-    return this.db.all(jobCounts()).map((r) => ({ queue: r.queue, status: r.status, count: Number(r.n) }));
+    return this.db.all(jobCounts(type)).map((r) => ({ queue: r.queue, status: r.status, count: Number(r.n) }));
   }
 }
