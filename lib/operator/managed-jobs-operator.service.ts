@@ -65,10 +65,11 @@ export class ManagedJobsOperatorService {
   /** Exact counts by queue and status (the store's `jobCounts`: never a count over every kept job), paused flags, live workers. */
   async stats(): Promise<OperatorStats> {
     const sql = this.db.sql;
-    const [counts, paused, workers] = await Promise.all([
+    const [counts, paused, workers, oldest] = await Promise.all([
       this.store.jobCounts(),
       this.db.rows<{ queue: string; paused: unknown }>(sql.queueSwitches()),
       this.db.one<{ n: unknown }>(sql.countLiveWorkers(registryStaleMs(this.options))),
+      this.db.rows<{ queue: string; age_ms: unknown }>(sql.oldestPending()),
     ]);
     const byQueue = new Map<string, QueueStats>();
     const queue = (name: string): QueueStats => {
@@ -85,14 +86,11 @@ export class ManagedJobsOperatorService {
       if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = row.count;
     }
     for (const row of paused) queue(row.queue).paused = Number(row.paused) === 1; // true, 1 or '1' by dialect
-    await Promise.all(
-      [...byQueue.values()]
-        .filter((q) => q.pending > 0)
-        .map(async (q) => {
-          const oldest = await this.db.one<{ age_ms: unknown }>(sql.oldestPending(q.queue));
-          q.oldestPendingAgeMs = oldest ? Math.max(0, Math.round(Number(oldest.age_ms))) : null;
-        }),
-    );
+    // Read beside the counts, not in their snapshot: shown only where the counts have pending jobs.
+    for (const row of oldest) {
+      const q = byQueue.get(row.queue);
+      if (q && q.pending > 0) q.oldestPendingAgeMs = Math.max(0, Math.round(Number(row.age_ms)));
+    }
     const queues = [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
     return { queues, workers: Number(workers?.n ?? 0) };
   }
@@ -117,8 +115,12 @@ export class ManagedJobsOperatorService {
     const batchId = text('batchId', query.batchId);
     if (batchId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(batchId)) return { data: [], meta: { page, limit, total: 0 } };
     const filter: JobFilter = {
-      // A queue without a status still reads the (status, queue, job_id) index: one range per status.
-      statuses: statuses('listJobs', query.status, [...STATUSES]) ?? (text('queue', query.queue) !== undefined ? [...STATUSES] : undefined),
+      // A queue without a status still reads the (status, queue, job_id) index: one range per status;
+      // not with a type as well (MariaDB read the whole queue through them and sorted it: 1.6 s at a
+      // million jobs, where walking the primary key newest first finds a page in a few ms).
+      statuses:
+        statuses('listJobs', query.status, [...STATUSES]) ??
+        (text('queue', query.queue) !== undefined && text('type', query.type) === undefined ? [...STATUSES] : undefined),
       queue: text('queue', query.queue),
       type: text('type', query.type),
       batchId,

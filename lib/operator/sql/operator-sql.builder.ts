@@ -102,11 +102,13 @@ export function operatorSql(d: SqlDialect): OperatorSql {
   };
 
   return {
-    oldestPending: (queue) =>
-      build(
-        (p) => `SELECT ${d.diffMs(d.now, 'created_at')} AS age_ms FROM managed_jobs
-          WHERE status = 'pending' AND queue = ${p.add(queue)} ORDER BY job_id LIMIT 1`,
-      ),
+    // One pass over the pending jobs (the claim index), not a walk of the primary key per queue:
+    // `ORDER BY job_id LIMIT 1` read the key from the oldest job on, through every ended one, when
+    // the pending jobs were the newest (as in a real queue): 560 ms of stats() at 1,000,000 jobs.
+    oldestPending: () => ({
+      text: `SELECT queue, ${d.diffMs(d.now, 'min(created_at)')} AS age_ms FROM managed_jobs ${d.pendingIndexHint} WHERE status = 'pending' GROUP BY queue`,
+      values: [],
+    }),
     queueSwitches: () => ({ text: `SELECT queue, paused FROM managed_job_queues`, values: [] }),
     setPaused: (queue, paused) =>
       build((p) =>

@@ -54,8 +54,8 @@ export interface AuditRow {
 }
 
 export interface OperatorSql {
-  /** `age_ms` of the oldest pending job of the queue (by creation), or no row. */
-  oldestPending(queue: string): Sql;
+  /** `queue, age_ms` of the oldest pending job (by creation) of every queue with pending jobs. */
+  oldestPending(): Sql;
   /** `queue, paused` of every queue ever paused (resumed ones included). */
   queueSwitches(): Sql;
   setPaused(queue: string, paused: boolean): Sql;

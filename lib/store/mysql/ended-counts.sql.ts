@@ -4,8 +4,8 @@
  * see the PostgreSQL file for the whole argument. Here a statement reads the clock when it starts
  * (`UTC_TIMESTAMP(3)`), so the watermark moves to the start of the oldest open InnoDB transaction
  * (`information_schema.INNODB_TRX`, which needs the PROCESS privilege; without it the watermark
- * stays where it is: counts stay exact, the live part grows), less one second, and only from a
- * fresh list (see `safeWatermark`); it is tried when the watermark lags by more than two seconds,
+ * stays where it is: counts stay exact, the live part grows), less five seconds (`ENDED_MARGIN_S`),
+ * and only from a fresh list (see `safeWatermark`); it is tried when the watermark lags by more than seven seconds,
  * at most twice a second per process. The counting runs READ COMMITTED after the mark row is
  * locked, so it sees every correction committed before.
  *
@@ -17,8 +17,15 @@ import { NOW, placeholders, type Sql } from './common.sql.js';
 const ENDED = `status IN ('completed', 'failed', 'stopped')`;
 const WATERMARK = `(SELECT watermark FROM managed_job_ended_mark WHERE id = 1)`;
 
-/** Seconds the watermark may lag before `stats()` tries to move it. */
-export const ENDED_REFRESH_S = 2;
+/**
+ * How far behind the oldest open transaction the watermark stays: the stores read the clock
+ * (`dbNow`) one statement before the first write of some transactions, and a transaction is listed
+ * only from its first InnoDB access; five seconds covers that gap even across a stalled event loop.
+ */
+export const ENDED_MARGIN_S = 5;
+
+/** Seconds the watermark may lag (beyond the margin) before `stats()` tries to move it. */
+export const ENDED_REFRESH_S = ENDED_MARGIN_S + 2;
 
 /**
  * Serialises every change of the counts: the refresh and each correction hold the mark row to
@@ -34,14 +41,14 @@ export function lockEndedMark(): Sql {
 
 /**
  * Where the watermark may move now (`c`, UTC text): the start of the oldest other open
- * transaction (server time zone, whole seconds: so by its age, rounded to the safe side), less a
- * second. `mine` says whether this transaction is in the list: INNODB_TRX is a cache, refreshed
+ * transaction (server time zone, whole seconds: so by its age, rounded to the safe side), less
+ * `ENDED_MARGIN_S`. `mine` says whether this transaction is in the list: INNODB_TRX is a cache, refreshed
  * only when nobody read it for 0.1 s, and only a list made after this transaction began (it holds
  * the mark row already) names every transaction that could still write a `finished_at` below `c`.
  */
 export function safeWatermark(): Sql {
   return {
-    text: `SELECT CAST(${NOW} - INTERVAL 1 SECOND - INTERVAL GREATEST(0, COALESCE(TIMESTAMPDIFF(MICROSECOND,
+    text: `SELECT CAST(${NOW} - INTERVAL ${ENDED_MARGIN_S} SECOND - INTERVAL GREATEST(0, COALESCE(TIMESTAMPDIFF(MICROSECOND,
         min(CASE WHEN trx_mysql_thread_id <> CONNECTION_ID() THEN trx_started END), NOW(6)), 0)) MICROSECOND AS CHAR) AS c,
         COALESCE(sum(trx_mysql_thread_id = CONNECTION_ID()), 0) AS mine
       FROM information_schema.INNODB_TRX`,
