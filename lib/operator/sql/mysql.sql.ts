@@ -13,6 +13,7 @@ export const mysqlOperatorSql = operatorSql({
   minusMs: (p) => `${NOW} - INTERVAL ROUND(${p} * 1000) MICROSECOND`,
   floor: (e) => `FLOOR(${e})`,
   diffMs: (later, earlier) => `(TIMESTAMPDIFF(MICROSECOND, ${earlier}, ${later}) / 1000)`,
+  minId: (c) => `min(${c})`,
   inIds: (column, ids, values) => {
     values.push(...ids);
     return ids.length ? `${column} IN (${ids.map(() => '?').join(', ')})` : '1 = 0';

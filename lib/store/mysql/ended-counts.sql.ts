@@ -39,6 +39,20 @@ export function lockEndedMark(): Sql {
   };
 }
 
+/** The refresh's lock: no row while a correction or another refresh holds it (then `stats()` reads without moving it). */
+export function tryLockEndedMark(): Sql {
+  return {
+    text: `SELECT CAST(watermark AS CHAR) AS w, watermark < ${NOW} - INTERVAL ${ENDED_REFRESH_S} SECOND AS stale
+      FROM managed_job_ended_mark WHERE id = 1 FOR UPDATE SKIP LOCKED`,
+    values: [],
+  };
+}
+
+/** The watermark, unlocked. */
+export function endedMark(): Sql {
+  return { text: `SELECT CAST(watermark AS CHAR) AS w FROM managed_job_ended_mark WHERE id = 1`, values: [] };
+}
+
 /**
  * Where the watermark may move now (`c`, UTC text): the start of the oldest other open
  * transaction (server time zone, whole seconds: so by its age, rounded to the safe side), less
@@ -95,12 +109,16 @@ export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
   };
 }
 
-/** `queue, status, n` for every pair present (of one job type when `type` is given), in one statement, with the mark row held (`w` is its watermark). */
+/**
+ * `queue, status, n` for every pair present (of one job type when `type` is given), in one
+ * statement, and `w`, the watermark of the counts read: equal to the `w` given (the mark row held,
+ * or read just before; when it moved in between, read again).
+ */
 export function jobCounts(w: string, type?: string): Sql {
   const only = type === undefined ? '' : ` AND type = ?`;
   const t = type === undefined ? [] : [type];
   return {
-    text: `SELECT queue, status, CAST(sum(n) AS SIGNED) AS n FROM (
+    text: `SELECT queue, status, CAST(sum(n) AS SIGNED) AS n, (SELECT CAST(watermark AS CHAR) FROM managed_job_ended_mark WHERE id = 1) AS w FROM (
         SELECT queue, status, n FROM managed_job_ended_counts WHERE true${only}
         UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE finished_at >= CAST(? AS DATETIME(3)) AND ${ENDED}${only} GROUP BY queue, status
         UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE status IN ('pending', 'running', 'waiting')${only} GROUP BY status, queue

@@ -1,7 +1,7 @@
 import type { JobCount, MonitoringStore, QueueDepth } from '../job-store.interface.js';
 import type { MysqlConnection, MysqlTransaction } from './mysql.connection.js';
 import { oldestDueAge, queueDepth } from './monitoring.sql.js';
-import { addCounts, endedBetween, jobCounts, lockEndedMark, moveEndedMark, safeWatermark } from './ended-counts.sql.js';
+import { addCounts, endedBetween, endedMark, jobCounts, moveEndedMark, safeWatermark, tryLockEndedMark } from './ended-counts.sql.js';
 
 export class MysqlMonitoringStore implements MonitoringStore {
   constructor(private readonly db: MysqlConnection) {}
@@ -17,18 +17,29 @@ export class MysqlMonitoringStore implements MonitoringStore {
 
   /**
    * One READ COMMITTED transaction holding the mark row: move the watermark where it safely can,
-   * then count. Without the PROCESS privilege the watermark stays (still exact).
+   * then count. Without the PROCESS privilege the watermark stays (still exact). When another
+   * holds the row (a correction, another refresh), count without moving it, reading again if the
+   * watermark moved between reading it and counting.
    */
   async jobCounts(type?: string): Promise<JobCount[]> {
-    const rows = await this.db.transaction(async (tx) => {
-      const [{ w, stale }] = await tx.query(lockEndedMark());
-      const c = Number(stale) === 1 ? await this.safeWatermark(tx) : null;
+    let rows = await this.db.transaction(async (tx) => {
+      const [held] = await tx.query(tryLockEndedMark());
+      if (!held) return null;
+      const { w } = held;
+      const c = Number(held.stale) === 1 ? await this.safeWatermark(tx) : null;
       if (c === null || c <= w) return tx.query(jobCounts(w, type));
       const ended = await tx.query(endedBetween(w, c));
       if (ended.length) await tx.run(addCounts(ended.map((r) => ({ queue: r.queue, type: r.type, status: r.status, n: Number(r.n) }))));
       await tx.run(moveEndedMark(c));
-      return tx.query(jobCounts(c, type));
+      const [{ w: moved }] = await tx.query(endedMark()); // c as stored (DATETIME(3))
+      return tx.query(jobCounts(moved, type));
     }, true);
+    // Another holds the mark row (a correction, another refresh): count without moving it.
+    while (!rows) {
+      const [{ w }] = await this.db.query(endedMark());
+      const read = await this.db.query(jobCounts(w, type));
+      if (read.every((r) => r.w === w)) rows = read;
+    }
     return rows.map((r) => ({ queue: r.queue, status: r.status, count: Number(r.n) }));
   }
 

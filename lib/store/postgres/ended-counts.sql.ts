@@ -25,9 +25,21 @@ import type { Sql } from './common.sql.js';
 const ENDED = `status IN ('completed', 'failed', 'stopped')`;
 const MARK = `managed_job_ended_mark`;
 
+const W = `to_char(watermark, 'YYYY-MM-DD HH24:MI:SS.MS')`;
+
 /** Serialises every change of the counts: the refresh and each correction hold the mark row to commit. */
 export function lockEndedMark(): Sql {
-  return { text: `SELECT to_char(watermark, 'YYYY-MM-DD HH24:MI:SS.MS') AS w FROM ${MARK} WHERE id = 1 FOR UPDATE`, values: [] };
+  return { text: `SELECT ${W} AS w FROM ${MARK} WHERE id = 1 FOR UPDATE`, values: [] };
+}
+
+/** The refresh's lock: no row while a correction or another refresh holds it (then `stats()` reads without moving it). */
+export function tryLockEndedMark(): Sql {
+  return { text: `SELECT ${W} AS w FROM ${MARK} WHERE id = 1 FOR UPDATE SKIP LOCKED`, values: [] };
+}
+
+/** The watermark, unlocked. */
+export function endedMark(): Sql {
+  return { text: `SELECT ${W} AS w FROM ${MARK} WHERE id = 1`, values: [] };
 }
 
 /**
@@ -77,7 +89,8 @@ export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
 
 /**
  * `queue, status, n` for every pair present (of one job type when `type` is given), in one
- * snapshot, with the mark row held (so `w` is the watermark of the counts read). Pending rows
+ * snapshot, and `w`, the watermark of the counts read: equal to the `w` given (the mark row held,
+ * or read just before; when it moved in between, read again). Pending rows
  * through the claim index, running ones through the lease index (a running job always holds a
  * lease), waiting workflow members through the batch index, ended ones from the counts plus those
  * finished since `w` (`idx_managed_jobs_finished`).
@@ -85,7 +98,7 @@ export function shiftEnded(jobIds: string[], sign: 1 | -1): Sql {
 export function jobCounts(w: string, type?: string): Sql {
   const only = type === undefined ? '' : ` AND type = $2`;
   return {
-    text: `SELECT queue, status, sum(n)::bigint AS n FROM (
+    text: `SELECT queue, status, sum(n)::bigint AS n, (SELECT ${W} FROM ${MARK} WHERE id = 1) AS w FROM (
         SELECT queue, status, n FROM managed_job_ended_counts WHERE true${only}
         UNION ALL SELECT queue, status, count(*) FROM managed_jobs WHERE finished_at >= $1::timestamp AND ${ENDED}${only} GROUP BY queue, status
         UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending'${only} GROUP BY queue
