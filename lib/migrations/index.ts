@@ -23,6 +23,9 @@ import { ManagedJobsMysqlOperations1765000000000 } from './mysql-operations.migr
 import { ManagedJobsPostgresWorkflows1765100000000 } from './postgres-workflows.migration.js';
 import { ManagedJobsSqliteWorkflows1765100000000 } from './sqlite-workflows.migration.js';
 import { ManagedJobsMysqlWorkflows1765100000000 } from './mysql-workflows.migration.js';
+import { ManagedJobsPostgresEndedCounts1765200000000 } from './postgres-ended-counts.migration.js';
+import { ManagedJobsSqliteEndedCounts1765200000000 } from './sqlite-ended-counts.migration.js';
+import { ManagedJobsMysqlEndedCounts1765200000000 } from './mysql-ended-counts.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -41,6 +44,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsPostgresTraceContext1765000000000,
         ManagedJobsPostgresOperations1765000000000,
         ManagedJobsPostgresWorkflows1765100000000,
+        ManagedJobsPostgresEndedCounts1765200000000,
       ];
     case 'mysql':
     case 'mariadb':
@@ -53,6 +57,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsMysqlTraceContext1765000000000,
         ManagedJobsMysqlOperations1765000000000,
         ManagedJobsMysqlWorkflows1765100000000,
+        ManagedJobsMysqlEndedCounts1765200000000,
       ];
     case 'better-sqlite3':
     case 'sqlite':
@@ -64,6 +69,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsSqliteTraceContext1765000000000,
         ManagedJobsSqliteOperations1765000000000,
         ManagedJobsSqliteWorkflows1765100000000,
+        ManagedJobsSqliteEndedCounts1765200000000,
       ];
     default:
       throw new ManagedJobsConfigurationError(UNSUPPORTED_DATABASE(type));

@@ -62,13 +62,14 @@ export class ManagedJobsOperatorService {
     private readonly worker: JobWorker,
   ) {}
 
-  /** Counts by queue and status (each from an index: see `countsByQueue`), paused flags, live workers. */
+  /** Exact counts by queue and status (the store's `jobCounts`: never a count over every kept job), paused flags, live workers. */
   async stats(): Promise<OperatorStats> {
     const sql = this.db.sql;
-    const [counts, paused, workers] = await Promise.all([
-      this.db.rows<{ queue: string; status: string; n: unknown }>(sql.countsByQueue()),
+    const [counts, paused, workers, oldest] = await Promise.all([
+      this.store.jobCounts(),
       this.db.rows<{ queue: string; paused: unknown }>(sql.queueSwitches()),
       this.db.one<{ n: unknown }>(sql.countLiveWorkers(registryStaleMs(this.options))),
+      this.db.rows<{ queue: string; age_ms: unknown }>(sql.oldestPending()),
     ]);
     const byQueue = new Map<string, QueueStats>();
     const queue = (name: string): QueueStats => {
@@ -82,17 +83,14 @@ export class ManagedJobsOperatorService {
     for (const name of [this.options.queue.name, ...this.options.worker.queues]) queue(name);
     for (const row of counts) {
       const q = queue(row.queue) as unknown as Record<string, number>;
-      if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = Number(row.n);
+      if (STATUSES.has(row.status) || row.status === 'waiting') q[row.status] = row.count;
     }
     for (const row of paused) queue(row.queue).paused = Number(row.paused) === 1; // true, 1 or '1' by dialect
-    await Promise.all(
-      [...byQueue.values()]
-        .filter((q) => q.pending > 0)
-        .map(async (q) => {
-          const oldest = await this.db.one<{ age_ms: unknown }>(sql.oldestPending(q.queue));
-          q.oldestPendingAgeMs = oldest ? Math.max(0, Math.round(Number(oldest.age_ms))) : null;
-        }),
-    );
+    // Read beside the counts, not in their snapshot: shown only where the counts have pending jobs.
+    for (const row of oldest) {
+      const q = byQueue.get(row.queue);
+      if (q && q.pending > 0) q.oldestPendingAgeMs = Math.max(0, Math.round(Number(row.age_ms)));
+    }
     const queues = [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
     return { queues, workers: Number(workers?.n ?? 0) };
   }
@@ -117,8 +115,12 @@ export class ManagedJobsOperatorService {
     const batchId = text('batchId', query.batchId);
     if (batchId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(batchId)) return { data: [], meta: { page, limit, total: 0 } };
     const filter: JobFilter = {
-      // A queue without a status still reads the (status, queue, job_id) index: one range per status.
-      statuses: statuses('listJobs', query.status, [...STATUSES]) ?? (text('queue', query.queue) !== undefined ? [...STATUSES] : undefined),
+      // A queue without a status still reads the (status, queue, job_id) index: one range per status;
+      // not with a type as well (MariaDB read the whole queue through them and sorted it: 1.6 s at a
+      // million jobs, where walking the primary key newest first finds a page in a few ms).
+      statuses:
+        statuses('listJobs', query.status, [...STATUSES]) ??
+        (text('queue', query.queue) !== undefined && text('type', query.type) === undefined ? [...STATUSES] : undefined),
       queue: text('queue', query.queue),
       type: text('type', query.type),
       batchId,
@@ -128,11 +130,19 @@ export class ManagedJobsOperatorService {
       createdFrom: time('createdFrom', query.createdFrom),
       createdTo: time('createdTo', query.createdTo),
     };
-    const [rows, count] = await Promise.all([
-      this.db.rows(this.db.sql.listJobs(filter, limit, (page - 1) * limit)),
-      this.db.one<{ total: unknown }>(this.db.sql.countJobs(filter)),
-    ]);
-    return { data: rows.map(toJob), meta: { page, limit, total: Number(count?.total ?? 0) } };
+    const [rows, total] = await Promise.all([this.db.rows(this.db.sql.listJobs(filter, limit, (page - 1) * limit)), this.total(filter)]);
+    return { data: rows.map(toJob), meta: { page, limit, total } };
+  }
+
+  /**
+   * A filter of statuses, queue and type only is counted from the store's job counts (exact, and
+   * a few ms where a count of a million ended rows took 130 to 1,300 ms); any other by a count.
+   */
+  private async total(f: JobFilter): Promise<number> {
+    const { statuses, queue, type, ...rest } = f;
+    if (Object.values(rest).some((v) => v !== undefined)) return Number((await this.db.one<{ total: unknown }>(this.db.sql.countJobs(f)))?.total ?? 0);
+    const counts = await this.store.jobCounts(type);
+    return counts.filter((c) => (queue === undefined || c.queue === queue) && (!statuses || statuses.includes(c.status))).reduce((n, c) => n + c.count, 0);
   }
 
   /** A job with its runs (and their errors), steps, files and log lines; null when there is none. */
@@ -276,11 +286,9 @@ export class ManagedJobsOperatorService {
       const removed = new Set(await removeStoredFiles(this.storage, files, this.logger));
       const blocked = new Set(files.filter((file) => !removed.has(file.jobFileId)).map((file) => file.jobId));
       const deletable = ids.filter((id) => !blocked.has(id));
-      const deleted = deletable.length ? await this.db.write(sql.deleteJobs(deletable, f.statuses!)) : 0;
-      if (deletable.length) {
-        await this.db.write(sql.deleteAttempts(deletable));
-        await this.db.write(sql.deleteLogs(deletable));
-      }
+      // The store's delete keeps the ended counts of stats() right, and takes the ledger along.
+      const deleted = deletable.length ? await this.store.deleteJobs(deletable, f.statuses!) : 0;
+      if (deletable.length) await this.db.write(sql.deleteLogs(deletable));
       count += deleted;
       if (ids.length < BATCH || deleted === 0) break;
     }

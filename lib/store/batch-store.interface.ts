@@ -26,6 +26,11 @@ export type BatchOp =
   | { op: 'stop'; jobId: string; scope?: ScopeFilter }
   /** The dialect's `retry()` of one job; answers the job row or null. */
   | { op: 'retry'; jobId: string; tries: number; retryUntil: Date | null; scope?: ScopeFilter }
+  /**
+   * Keep the ended counts of `stats()` right around a write that may take these jobs out of an
+   * ended status: -1 before it (the first one takes the counts' lock), +1 after it.
+   */
+  | { op: 'endedCounts'; jobIds: string[]; sign: 1 | -1 }
   /** Tell workers that jobs of these queues became due (on commit). */
   | { op: 'wake'; queues: string[] };
 

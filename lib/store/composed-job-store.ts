@@ -17,6 +17,7 @@ import type {
   NewFile,
   NewJob,
   Notifier,
+  JobCount,
   QueueDepth,
   QueueStore,
   ReapResult,
@@ -169,12 +170,20 @@ export class ComposedJobStore implements JobStore {
     return this.maintenance.pruneFinished(jobIds, olderThanDays);
   }
 
+  deleteJobs(jobIds: string[], statuses: string[]): Promise<number> {
+    return this.maintenance.deleteJobs(jobIds, statuses);
+  }
+
   // MonitoringStore
   queueDepth(): Promise<QueueDepth[]> {
     return this.monitoring.queueDepth();
   }
   oldestDueAgeMs(queues: string[]): Promise<number | null> {
     return this.monitoring.oldestDueAgeMs(queues);
+  }
+
+  jobCounts(type?: string): Promise<JobCount[]> {
+    return this.monitoring.jobCounts(type);
   }
 
   // Notifier

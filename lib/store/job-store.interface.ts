@@ -231,6 +231,11 @@ export interface MaintenanceStore {
    * between is kept); their files, steps and attempts cascade. Returns how many.
    */
   pruneFinished(jobIds: string[], olderThanDays: number): Promise<number>;
+  /**
+   * Delete these jobs if their status is one of `statuses` (the operator's delete and clearQueue;
+   * files and steps cascade, the ledger goes with them). Returns how many.
+   */
+  deleteJobs(jobIds: string[], statuses: string[]): Promise<number>;
 }
 
 /** Jobs of one queue in one status (the queue depth gauge). */
@@ -249,6 +254,20 @@ export interface MonitoringStore {
   queueDepth(): Promise<QueueDepth[]>;
   /** How long, on the database clock, the oldest due pending job of `queues` has waited; null when none is due. */
   oldestDueAgeMs(queues: string[]): Promise<number | null>;
+  /**
+   * Exact job counts per queue and status (every status, pairs without jobs left out; of one job
+   * type when `type` is given), as of one moment: live ones through their indexes, ended ones from
+   * the ended counts and those that finished since their watermark (`<dialect>/ended-counts.sql.ts`).
+   * Not one count over every kept job.
+   */
+  jobCounts(type?: string): Promise<JobCount[]>;
+}
+
+/** Jobs of one queue in one status. */
+export interface JobCount {
+  queue: string;
+  status: string;
+  count: number;
 }
 
 /**

@@ -285,7 +285,11 @@ export function* retryMember(
   // Not due while a dependency has not completed: back to waiting.
   yield run(sql.setWaiting([member.jobId]));
   const revived: Array<{ job_id: string }> = yield all(sql.stoppedBy(member.batchId, member.jobId));
-  for (const part of chunks(revived.map((r) => r.job_id))) delta.stopped -= yield run(sql.revive(part));
+  for (const part of chunks(revived.map((r) => r.job_id))) {
+    yield { op: 'endedCounts', jobIds: part, sign: -1 };
+    delta.stopped -= yield run(sql.revive(part));
+    yield { op: 'endedCounts', jobIds: part, sign: 1 };
+  }
   yield* release(sql, [member.jobId, ...revived.map((r) => r.job_id)]);
   yield* bump(sql, member.batchId, delta);
   yield run(sql.reopenBatch(member.batchId));

@@ -42,6 +42,8 @@ describe.each(dialects)('shipped migrations on %s', (dialect) => {
       // workflows (ManagedJobs*Workflows1765100000000)
       expect(tables).toEqual(expect.arrayContaining(['managed_job_batches', 'managed_job_dependencies']));
       expect(indexes).toEqual(expect.arrayContaining(['idx_managed_jobs_batch', 'idx_managed_job_dependencies_on']));
+      // ended counts behind stats() (ManagedJobs*EndedCounts1765200000000): two small tables, no index on managed_jobs
+      expect(tables).toEqual(expect.arrayContaining(['managed_job_ended_counts', 'managed_job_ended_mark']));
 
       for (let i = 0; i < ran.length; i++) await ds.undoLastMigration();
       expect((await ds.query(CATALOG[dialect].tables)).map((r: any) => r.name)).toEqual([]);

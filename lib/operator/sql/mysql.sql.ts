@@ -13,6 +13,7 @@ export const mysqlOperatorSql = operatorSql({
   minusMs: (p) => `${NOW} - INTERVAL ROUND(${p} * 1000) MICROSECOND`,
   floor: (e) => `FLOOR(${e})`,
   diffMs: (later, earlier) => `(TIMESTAMPDIFF(MICROSECOND, ${earlier}, ${later}) / 1000)`,
+  minId: (c) => `min(${c})`,
   inIds: (column, ids, values) => {
     values.push(...ids);
     return ids.length ? `${column} IN (${ids.map(() => '?').join(', ')})` : '1 = 0';
@@ -21,7 +22,6 @@ export const mysqlOperatorSql = operatorSql({
   ilike: `COLLATE utf8mb4_general_ci LIKE`,
   likeEscape: '',
   upsert: (insert, _key, updates) => `${insert} ON DUPLICATE KEY UPDATE ${updates.map((u) => `${u} = VALUES(${u})`).join(', ')}`,
-  deleteReturning: false,
   wrapSelfSubquery: (q) => `SELECT log_id FROM (${q}) AS cut`,
   pendingIndexHint: '',
 });

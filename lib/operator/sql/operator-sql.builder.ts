@@ -24,6 +24,8 @@ export interface SqlDialect {
   floor(expr: string): string;
   /** Milliseconds between two times (`later - earlier`). */
   diffMs(later: string, earlier: string): string;
+  /** The smallest id of a group (PostgreSQL has no min() of a uuid). */
+  minId(column: string): string;
   /** `column IN (ids)`: a text that depends at most on the count. */
   inIds(column: string, ids: string[], values: unknown[]): string;
   /** Case-insensitive LIKE, and what follows the pattern (SQLite names its escape character). */
@@ -31,8 +33,6 @@ export interface SqlDialect {
   likeEscape: string;
   /** `INSERT … (cols) VALUES (…)` made an upsert on `key` that sets `updates` (column names). */
   upsert(insert: string, key: string, updates: string[]): string;
-  /** Whether DELETE … RETURNING is there (else the count comes from the write's header). */
-  deleteReturning: boolean;
   /** `DELETE … WHERE column < (subquery)` needs the subquery wrapped (MySQL reads the table it deletes from). */
   wrapSelfSubquery(subquery: string): string;
   /**
@@ -104,21 +104,15 @@ export function operatorSql(d: SqlDialect): OperatorSql {
   };
 
   return {
-    // Each part reads one index: ended jobs from idx_managed_jobs_ended, pending from the claim
-    // index, running from the lease index (a running job always holds a lease), waiting workflow
-    // members from the batch index (only batch members wait).
-    countsByQueue: () => ({
-      text: `SELECT queue, status, count(*) AS n FROM managed_jobs WHERE ${ENDED_CONDITION} GROUP BY status, queue
-        UNION ALL SELECT queue, 'pending', count(*) FROM managed_jobs WHERE status = 'pending' GROUP BY queue
-        UNION ALL SELECT queue, 'running', count(*) FROM managed_jobs WHERE lease_expires_at IS NOT NULL AND status = 'running' GROUP BY queue
-        UNION ALL SELECT queue, 'waiting', count(*) FROM managed_jobs WHERE batch_id IS NOT NULL AND status = 'waiting' GROUP BY queue`,
+    // The oldest of each queue by id (ids grow with creation) from one pass over the claim index,
+    // then those few rows: `ORDER BY job_id LIMIT 1` per queue walked the primary key from the
+    // oldest job on, through every ended one, when the pending jobs were the newest (as in a real
+    // queue): 560 ms of stats() at 1,000,000 jobs on PostgreSQL.
+    oldestPending: () => ({
+      text: `SELECT queue, ${d.diffMs(d.now, 'created_at')} AS age_ms FROM managed_jobs
+        WHERE job_id IN (SELECT ${d.minId('job_id')} FROM managed_jobs ${d.pendingIndexHint} WHERE status = 'pending' GROUP BY queue)`,
       values: [],
     }),
-    oldestPending: (queue) =>
-      build(
-        (p) => `SELECT ${d.diffMs(d.now, 'created_at')} AS age_ms FROM managed_jobs
-          WHERE status = 'pending' AND queue = ${p.add(queue)} ORDER BY job_id LIMIT 1`,
-      ),
     queueSwitches: () => ({ text: `SELECT queue, paused FROM managed_job_queues`, values: [] }),
     setPaused: (queue, paused) =>
       build((p) =>
@@ -139,14 +133,6 @@ export function operatorSql(d: SqlDialect): OperatorSql {
           WHERE finished_at >= ${d.minusMs(p.add(minutes * 60_000))} AND status IN ('completed', 'failed') GROUP BY minute_ago, status`,
       ),
     jobIds: (f, limit) => build((p) => `SELECT ${d.idText('job_id')} AS job_id, type FROM managed_jobs ${where(f, p)} ORDER BY managed_jobs.job_id LIMIT ${p.add(limit)}`),
-    deleteJobs: (ids, statuses) =>
-      build(
-        (p) =>
-          `DELETE FROM managed_jobs WHERE ${d.inIds('job_id', ids, p.values)} AND status IN (${statuses.map((s) => p.add(s)).join(', ')})` +
-          (d.deleteReturning ? ` RETURNING ${d.idText('job_id')} AS job_id` : ''),
-      ),
-    deleteAttempts: (ids) =>
-      build((p) => `DELETE FROM managed_job_attempts WHERE ${d.inIds('job_id', ids, p.values)} AND ${gone('managed_job_attempts')}`),
     deleteLogs: (ids) => build((p) => `DELETE FROM managed_job_logs WHERE ${d.inIds('job_id', ids, p.values)} AND ${gone('managed_job_logs')}`),
     busy: (queues) =>
       build(

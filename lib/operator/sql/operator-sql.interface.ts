@@ -54,10 +54,8 @@ export interface AuditRow {
 }
 
 export interface OperatorSql {
-  /** `queue, status, n` for every pair present. */
-  countsByQueue(): Sql;
-  /** `age_ms` of the oldest pending job of the queue (by creation), or no row. */
-  oldestPending(queue: string): Sql;
+  /** `queue, age_ms` of the oldest pending job (by creation) of every queue with pending jobs. */
+  oldestPending(): Sql;
   /** `queue, paused` of every queue ever paused (resumed ones included). */
   queueSwitches(): Sql;
   setPaused(queue: string, paused: boolean): Sql;
@@ -68,12 +66,9 @@ export interface OperatorSql {
   finishedPerMinute(minutes: number): Sql;
   /** `job_id` and `type`, oldest first (bulk actions work through them in batches). */
   jobIds(filter: JobFilter, limit: number): Sql;
-  /** Deletes these jobs if their status is one of `statuses` (files and steps cascade); returns their `job_id`s where it can. */
-  deleteJobs(jobIds: string[], statuses: string[]): Sql;
   /** Jobs of these queues running, or pending and due now: `n`. */
   busy(queues: string[]): Sql;
-  /** The ledger rows and the log lines of these jobs, if the jobs are gone (no foreign key). */
-  deleteAttempts(jobIds: string[]): Sql;
+  /** The log lines of these jobs, if the jobs are gone (no foreign key; the store's delete takes the ledger). */
   deleteLogs(jobIds: string[]): Sql;
   attempts(jobId: string): Sql;
   steps(jobId: string): Sql;

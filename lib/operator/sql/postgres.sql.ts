@@ -13,6 +13,7 @@ export const postgresOperatorSql = operatorSql({
   minusMs: (p) => `${NOW} - make_interval(secs => ${p}::float8 / 1000.0)`,
   floor: (e) => `floor(${e})::int`,
   diffMs: (later, earlier) => `(extract(epoch FROM (${later} - ${earlier})) * 1000)::float8`,
+  minId: (c) => `min(${c}::text)::uuid`,
   inIds: (column, ids, values) => {
     values.push(ids);
     return `${column} = ANY($${values.length}::uuid[])`;
@@ -20,7 +21,6 @@ export const postgresOperatorSql = operatorSql({
   ilike: 'ILIKE',
   likeEscape: '',
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = EXCLUDED.${u}`).join(', ')}`,
-  deleteReturning: true,
   wrapSelfSubquery: (q) => q,
   pendingIndexHint: '',
 });

@@ -13,6 +13,7 @@ export const sqliteOperatorSql = operatorSql({
   minusMs: (p) => `strftime('%Y-%m-%d %H:%M:%f', 'now', printf('-%.3f seconds', ${p} / 1000.0))`,
   floor: (e) => `CAST(${e} AS INTEGER)`, // positive here: truncation is the floor
   diffMs: (later, earlier) => `((julianday(${later}) - julianday(${earlier})) * 86400000.0)`,
+  minId: (c) => `min(${c})`,
   inIds: (column, ids, values) => {
     values.push(JSON.stringify(ids));
     return `${column} IN (SELECT value FROM json_each(?))`;
@@ -21,7 +22,6 @@ export const sqliteOperatorSql = operatorSql({
   ilike: `LIKE`,
   likeEscape: ` ESCAPE '\\'`,
   upsert: (insert, key, updates) => `${insert} ON CONFLICT (${key}) DO UPDATE SET ${updates.map((u) => `${u} = excluded.${u}`).join(', ')}`,
-  deleteReturning: true,
   wrapSelfSubquery: (q) => q,
   pendingIndexHint: 'INDEXED BY idx_managed_jobs_claim',
 });

@@ -4,6 +4,8 @@ import { batchSql } from '../batch.sql.js';
 import { toJob } from '../row-mapper.js';
 import { NOW, dbNow, selectJob, type Sql } from './common.sql.js';
 import { insertJobs, retryJob } from './jobs.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
+import { lockEndedMark, shiftEnded } from './ended-counts.sql.js';
 import type { MysqlConnection, MysqlTransaction } from './mysql.connection.js';
 import { bumpWakeups } from './notify.sql.js';
 import { completeJob, completedAttempts, failJob, failedAttempt, stopJob, stoppableJob, stoppedAttempt } from './run-end.sql.js';
@@ -77,10 +79,14 @@ export class MysqlBatchStore implements BatchDriver {
         return toJob((await tx.query(selectJob(op.jobId)))[0]);
       }
       case 'retry': {
-        if (!(await tx.run(retryJob(op.jobId, op.tries, op.retryUntil, op.scope)))) return null;
+        if (!(await keepingEndedCounts(tx, [op.jobId], () => tx.run(retryJob(op.jobId, op.tries, op.retryUntil, op.scope))))) return null;
         await tx.run(bumpWakeups());
         return toJob((await tx.query(selectJob(op.jobId)))[0]);
       }
+      case 'endedCounts':
+        if (op.sign < 0) await tx.query(lockEndedMark());
+        await tx.run(shiftEnded(op.jobIds, op.sign));
+        return undefined;
       case 'wake':
         await tx.run(bumpWakeups());
         return undefined;

@@ -19,6 +19,14 @@ export function lockPrunable(jobIds: string[], olderThanDays: number): Sql {
   };
 }
 
+/** The ones of `jobIds` whose status is one of `statuses`, locked for the delete (the operator's delete and clearQueue). */
+export function lockDeletable(jobIds: string[], statuses: string[]): Sql {
+  return {
+    text: `SELECT job_id FROM managed_jobs WHERE job_id IN (${placeholders(jobIds.length)}) AND status IN (${placeholders(statuses.length)}) FOR UPDATE`,
+    values: [...jobIds, ...statuses],
+  };
+}
+
 /** Their files and steps cascade. */
 export function deleteJobs(jobIds: string[]): Sql {
   return { text: `DELETE FROM managed_jobs WHERE job_id IN (${placeholders(jobIds.length)})`, values: jobIds };

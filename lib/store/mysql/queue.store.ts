@@ -37,6 +37,7 @@ import {
 } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 import * as qc from './queue-control.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
 import { roundRobin, runLimitedClaim, type PickedJob } from '../limited-claim.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
@@ -318,7 +319,7 @@ export class MysqlQueueStore implements QueueStore {
         if (holdsKey(holder)) throw new UniqueKeyHeldError(jobId, job.status, holderId);
         await tx.query(qc.moveHold(job.type, job.unique_key, jobId));
       }
-      if (!(await tx.run(retryJob(jobId, tries, retryUntil ?? null, scope)))) return undefined;
+      if (!(await keepingEndedCounts(tx, [jobId], () => tx.run(retryJob(jobId, tries, retryUntil ?? null, scope))))) return undefined;
       await tx.run(bumpWakeups());
       return (await tx.query(selectJob(jobId)))[0];
     });

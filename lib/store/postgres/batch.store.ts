@@ -6,6 +6,8 @@ import { toJob } from '../row-mapper.js';
 import { WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
 import { NOW, type Sql } from './common.sql.js';
 import { insertJobs, retryJob } from './jobs.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
+import { lockEndedMark, shiftEnded } from './ended-counts.sql.js';
 import type { PostgresConnection } from './postgres.connection.js';
 import { completeJobs, failJob, stopJob } from './run-end.sql.js';
 
@@ -82,9 +84,14 @@ export class PostgresBatchStore implements BatchDriver {
         return row ? toJob(row) : null;
       }
       case 'retry': {
-        const [row] = (await q(retryJob(op.jobId, op.tries, op.retryUntil, op.scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched))).rows;
+        const retry = retryJob(op.jobId, op.tries, op.retryUntil, op.scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched);
+        const [row] = (await keepingEndedCounts(q, [op.jobId], () => q(retry))).rows;
         return row ? toJob(row) : null;
       }
+      case 'endedCounts':
+        if (op.sign < 0) await q(lockEndedMark());
+        await q(shiftEnded(op.jobIds, op.sign));
+        return undefined;
       case 'wake':
         await q({ text: `SELECT pg_notify($1, $2)`, values: [NOTIFY_CHANNEL, encodeDispatched(new Set(op.queues), '')] });
         return undefined;

@@ -25,3 +25,14 @@ export function pruneFinished(jobIds: string[], olderThanDays: number): Sql {
     values: [jobIds, olderThanDays],
   };
 }
+
+/** The operator's delete and clearQueue: these jobs if their status is one of `statuses`, with their ledger. */
+export function deleteJobs(jobIds: string[], statuses: string[]): Sql {
+  return {
+    text: `WITH del AS (
+      DELETE FROM managed_jobs WHERE job_id = ANY($1::uuid[]) AND status = ANY($2::text[]) RETURNING job_id
+    ), ledger AS (DELETE FROM managed_job_attempts a USING del WHERE a.job_id = del.job_id)
+    SELECT count(*)::int AS deleted FROM del`,
+    values: [jobIds, statuses],
+  };
+}

@@ -1,6 +1,7 @@
 import type { MaintenanceStore } from '../job-store.interface.js';
 import type { PostgresConnection } from './postgres.connection.js';
-import { prunableJobs, pruneFinished } from './maintenance.sql.js';
+import { deleteJobs, prunableJobs, pruneFinished } from './maintenance.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
 
 export class PostgresMaintenanceStore implements MaintenanceStore {
   constructor(private readonly db: PostgresConnection) {}
@@ -11,7 +12,17 @@ export class PostgresMaintenanceStore implements MaintenanceStore {
 
   async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
     if (!jobIds.length) return 0;
-    const [row] = await this.db.query(pruneFinished(jobIds, olderThanDays));
-    return row.pruned;
+    return this.db.transaction(async (query) => {
+      const [row] = await keepingEndedCounts(query, jobIds, () => query(pruneFinished(jobIds, olderThanDays)));
+      return row.pruned;
+    });
+  }
+
+  async deleteJobs(jobIds: string[], statuses: string[]): Promise<number> {
+    if (!jobIds.length) return 0;
+    return this.db.transaction(async (query) => {
+      const [row] = await keepingEndedCounts(query, jobIds, () => query(deleteJobs(jobIds, statuses)));
+      return row.deleted;
+    });
   }
 }

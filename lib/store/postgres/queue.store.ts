@@ -21,6 +21,7 @@ import { byPriorityThenAge, insertedJob, toDate, toJob } from '../row-mapper.js'
 import { ANY_DISPATCH, WAKE_PREFIX, encodeDispatched } from '../wake-message.js';
 import type { PostgresConnection } from './postgres.connection.js';
 import { claimJobs, renewLeases, renewOwnedLeases } from './claim.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
 import { disableStop, findJob, insertJobs, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
 import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stopJob } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
@@ -184,7 +185,8 @@ export class PostgresQueueStore implements QueueStore {
 
   async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
     try {
-      const [row] = await this.db.query(retryJob(jobId, tries, retryUntil ?? null, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched));
+      const retry = retryJob(jobId, tries, retryUntil ?? null, scope, NOTIFY_CHANNEL, WAKE_PREFIX.dispatched);
+      const [row] = await this.db.transaction((query) => keepingEndedCounts(query, [jobId], () => query(retry)));
       return row ? toJob(row) : null;
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;

@@ -4,6 +4,8 @@ import { batchSql } from '../batch.sql.js';
 import { toJob, utcText } from '../row-mapper.js';
 import { NOW, type Sql } from './common.sql.js';
 import { insertJob, retryJob } from './jobs.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
+import { shiftEnded } from './ended-counts.sql.js';
 import { completeJob, completedAttempt, failJob, failedAttempt, stopJob, stoppableJob, stoppedAttempt } from './run-end.sql.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 
@@ -83,9 +85,12 @@ export class SqliteBatchStore implements BatchDriver {
         return stopped ? toJob(stopped) : null;
       }
       case 'retry': {
-        const row = this.db.get(retryJob(op.jobId, op.tries, op.retryUntil, op.scope));
+        const row = keepingEndedCounts(this.db, [op.jobId], () => this.db.get(retryJob(op.jobId, op.tries, op.retryUntil, op.scope)));
         return row ? toJob(row) : null;
       }
+      case 'endedCounts':
+        this.db.run(shiftEnded(op.jobIds, op.sign));
+        return undefined;
       case 'wake':
         return undefined;
     }

@@ -31,3 +31,10 @@ const DELETE_LOGS = `DELETE FROM managed_job_logs WHERE job_id = ?`;
 export function deleteLogs(jobId: string): Sql {
   return { text: DELETE_LOGS, values: [jobId] };
 }
+
+const DELETE_JOB = `DELETE FROM managed_jobs WHERE job_id = ? AND status IN (SELECT value FROM json_each(?))`;
+
+/** The operator's delete and clearQueue: one job, if its status is one of `statuses`. */
+export function deleteJob(jobId: string, statuses: string[]): Sql {
+  return { text: DELETE_JOB, values: [jobId, JSON.stringify(statuses)] };
+}

@@ -1,6 +1,7 @@
 import type { MaintenanceStore } from '../job-store.interface.js';
 import type { SqliteConnection } from './sqlite.connection.js';
-import { deleteAttempts, deleteLogs, prunableJobs, pruneFinished } from './maintenance.sql.js';
+import { deleteAttempts, deleteJob, deleteLogs, prunableJobs, pruneFinished } from './maintenance.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
 
 export class SqliteMaintenanceStore implements MaintenanceStore {
   constructor(private readonly db: SqliteConnection) {}
@@ -11,12 +12,28 @@ export class SqliteMaintenanceStore implements MaintenanceStore {
 
   async pruneFinished(jobIds: string[], olderThanDays: number): Promise<number> {
     return this.db.write(() =>
-      jobIds.reduce((n, id) => {
-        if (!this.db.run(pruneFinished(id, olderThanDays))) return n;
-        this.db.run(deleteAttempts(id));
-        this.db.run(deleteLogs(id));
-        return n + 1;
-      }, 0),
+      keepingEndedCounts(this.db, jobIds, () =>
+        jobIds.reduce((n, id) => {
+          if (!this.db.run(pruneFinished(id, olderThanDays))) return n;
+          this.db.run(deleteAttempts(id));
+          this.db.run(deleteLogs(id));
+          return n + 1;
+        }, 0),
+      ),
+    );
+  }
+
+  async deleteJobs(jobIds: string[], statuses: string[]): Promise<number> {
+    if (!jobIds.length) return 0;
+    return this.db.write(() =>
+      keepingEndedCounts(this.db, jobIds, () =>
+        jobIds.reduce((n, id) => {
+          if (!this.db.run(deleteJob(id, statuses))) return n;
+          this.db.run(deleteAttempts(id));
+          this.db.run(deleteLogs(id));
+          return n + 1;
+        }, 0),
+      ),
     );
   }
 }

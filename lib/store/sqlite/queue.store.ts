@@ -19,6 +19,7 @@ import { byPriorityThenAge, insertedJob, toDate, toJob, utcText } from '../row-m
 import type { SqliteConnection } from './sqlite.connection.js';
 import { claimJobs, renewLease, renewOwnedLeases } from './claim.sql.js';
 import { disableStop, findJob, insertJob, keepStoppedResult, loadSteps, retryJob, saveState, saveStep, updateProgress } from './jobs.sql.js';
+import { keepingEndedCounts } from './ended-counts.js';
 import {
   completeJob,
   completedAttempt,
@@ -241,7 +242,7 @@ export class SqliteQueueStore implements QueueStore {
 
   async retry(jobId: string, tries: number, scope?: ScopeFilter, retryUntil?: Date | null): Promise<ManagedJobEntity | null> {
     try {
-      const row = await this.db.write(() => this.db.get(retryJob(jobId, tries, retryUntil ?? null, scope)));
+      const row = await this.db.write(() => keepingEndedCounts(this.db, [jobId], () => this.db.get(retryJob(jobId, tries, retryUntil ?? null, scope))));
       return row ? toJob(row) : null;
     } catch (error) {
       if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
