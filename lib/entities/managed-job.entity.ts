@@ -19,7 +19,7 @@ import { TimestampColumn } from './timestamp.column.js';
 @Index('idx_managed_jobs_owner', { synchronize: false })
 @Index('idx_managed_jobs_tenant', { synchronize: false })
 @Index('idx_managed_jobs_finished', { synchronize: false })
-@Index('idx_managed_jobs_ended', { synchronize: false })
+@Index('idx_managed_jobs_failed', { synchronize: false })
 @Index('idx_managed_jobs_unique', { synchronize: false })
 @Index('idx_managed_jobs_ckey', { synchronize: false })
 @Index('idx_managed_jobs_ckey_running', { synchronize: false })

@@ -11,6 +11,11 @@ export class ManagedJobsPostgresEndedCounts1765200000000 implements MigrationInt
   name = 'ManagedJobsPostgresEndedCounts1765200000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // Counts no longer read an index over every ended job: the one the operations migration made
+    // took an entry at every completion (4.6 µs a job on SQLite, measured). Failed and stopped jobs,
+    // the few an operator looks for among a million completed ones, keep theirs.
+    await q.query(`DROP INDEX "idx_managed_jobs_ended"`);
+    await q.query(`CREATE INDEX "idx_managed_jobs_failed" ON "managed_jobs" ("status", "queue", "job_id") WHERE "status" IN ('failed', 'stopped')`);
     await q.query(`CREATE TABLE "managed_job_ended_counts" ("queue" character varying(255) NOT NULL, "type" character varying(255) NOT NULL,
       "status" character varying(16) NOT NULL, "n" bigint NOT NULL, CONSTRAINT "pk_managed_job_ended_counts" PRIMARY KEY ("queue", "type", "status"))`);
     await q.query(`CREATE TABLE "managed_job_ended_mark" ("id" integer NOT NULL, "watermark" TIMESTAMP(3) NOT NULL,
@@ -22,5 +27,7 @@ export class ManagedJobsPostgresEndedCounts1765200000000 implements MigrationInt
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE "managed_job_ended_mark"`);
     await q.query(`DROP TABLE "managed_job_ended_counts"`);
+    await q.query(`DROP INDEX "idx_managed_jobs_failed"`);
+    await q.query(`CREATE INDEX "idx_managed_jobs_ended" ON "managed_jobs" ("status", "queue", "job_id") WHERE "status" IN ('completed', 'failed', 'stopped')`);
   }
 }

@@ -53,9 +53,9 @@ class Params {
   }
 }
 
-/** Ended statuses: the rows of the partial index `idx_managed_jobs_ended` (the operations migration). */
-const ENDED: readonly string[] = ['completed', 'failed', 'stopped'];
-const ENDED_CONDITION = `status IN (${ENDED.map((status) => `'${status}'`).join(', ')})`;
+/** The rows of the partial index `idx_managed_jobs_failed` (the ended-counts migration): the ends an operator looks for. */
+const FAILED: readonly string[] = ['failed', 'stopped'];
+const FAILED_CONDITION = `status IN (${FAILED.map((status) => `'${status}'`).join(', ')})`;
 
 export function operatorSql(d: SqlDialect): OperatorSql {
   const t = d.timeText;
@@ -72,7 +72,7 @@ export function operatorSql(d: SqlDialect): OperatorSql {
     if (f.statuses?.length) {
       parts.push(`status IN (${f.statuses.map((s) => p.add(s)).join(', ')})`);
       // Repeats the partial index's own condition, which is how SQLite (and any planner) knows it applies.
-      if (f.statuses.every((s) => ENDED.includes(s))) parts.push(ENDED_CONDITION);
+      if (f.statuses.every((s) => FAILED.includes(s))) parts.push(FAILED_CONDITION);
       if (f.statuses.length === 1 && f.statuses[0] === 'pending') parts.push(`status = 'pending'`); // the claim index's condition
     }
     if (f.queue !== undefined) parts.push(`queue = ${p.add(f.queue)}`);
