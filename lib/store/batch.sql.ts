@@ -135,6 +135,13 @@ export function batchSql(d: BatchDialect) {
       ]);
     },
 
+    /** `markMembers` for inserted members, `ID_CHUNK` at a time (dialects whose insert cannot write them). */
+    markInserted(ids: string[], members: { batchId: string; keys: (string | null)[] }): Sql[] {
+      const out: Sql[] = [];
+      for (let i = 0; i < ids.length; i += ID_CHUNK) out.push(this.markMembers(members.batchId, ids.slice(i, i + ID_CHUNK), members.keys.slice(i, i + ID_CHUNK)));
+      return out;
+    },
+
     markCallback(batchId: string, jobId: string): Sql {
       return sql(`UPDATE managed_jobs SET callback_batch_id = ? WHERE job_id = ?`, [batchId, jobId]);
     },

@@ -53,9 +53,9 @@ export interface BatchChange {
 
 /** Members written in one go: the rows, their membership, their dependencies, who waits. */
 function* writeMembers(sql: BatchSql, batchId: string, plan: BatchPlan): BatchProgram<void> {
-  for (const part of chunks(plan.members, 2000)) yield { op: 'insert', jobs: part };
-  const ids = plan.members.map((m) => m.jobId);
-  for (let i = 0; i < ids.length; i += ID_CHUNK) yield run(sql.markMembers(batchId, ids.slice(i, i + ID_CHUNK), plan.keys.slice(i, i + ID_CHUNK)));
+  for (let i = 0; i < plan.members.length; i += 2000) {
+    yield { op: 'insert', jobs: plan.members.slice(i, i + 2000), members: { batchId, keys: plan.keys.slice(i, i + 2000) } };
+  }
   for (const part of chunks(plan.edges)) yield run(sql.insertDependencies(part));
   for (const part of chunks(plan.waiting)) yield run(sql.setWaiting(part));
 }
