@@ -16,8 +16,12 @@ export type BatchOp =
   | { op: 'all'; q: { text: string; values: unknown[] } }
   /** Rows matched by a write. */
   | { op: 'run'; q: { text: string; values: unknown[] } }
-  /** Plain inserts (no queue-control keys). */
-  | { op: 'insert'; jobs: NewJob[] }
+  /**
+   * Plain inserts (no queue-control keys); with `members`, the jobs are written as that batch's
+   * members (`keys[i]` of `jobs[i]`), by the insert itself where the dialect can (PostgreSQL),
+   * else by `markMembers` right after it.
+   */
+  | { op: 'insert'; jobs: NewJob[]; members?: MemberColumns }
   /** The dialect's completion of runs (job rows and ledger rows); answers the ids of those still theirs. */
   | { op: 'complete'; runs: Completion[]; workerId: string }
   /** The dialect's failure of one run; answers the job row, or null when the run was no longer its. */
@@ -33,6 +37,12 @@ export type BatchOp =
   | { op: 'endedCounts'; jobIds: string[]; sign: 1 | -1 }
   /** Tell workers that jobs of these queues became due (on commit). */
   | { op: 'wake'; queues: string[] };
+
+/** The batch columns of inserted members. */
+export interface MemberColumns {
+  batchId: string;
+  keys: (string | null)[];
+}
 
 export type BatchProgram<T> = Generator<BatchOp, T, any>;
 

@@ -135,6 +135,13 @@ export function batchSql(d: BatchDialect) {
       ]);
     },
 
+    /** `markMembers` for inserted members, `ID_CHUNK` at a time (dialects whose insert cannot write them). */
+    markInserted(ids: string[], members: { batchId: string; keys: (string | null)[] }): Sql[] {
+      const out: Sql[] = [];
+      for (let i = 0; i < ids.length; i += ID_CHUNK) out.push(this.markMembers(members.batchId, ids.slice(i, i + ID_CHUNK), members.keys.slice(i, i + ID_CHUNK)));
+      return out;
+    },
+
     markCallback(batchId: string, jobId: string): Sql {
       return sql(`UPDATE managed_jobs SET callback_batch_id = ? WHERE job_id = ?`, [batchId, jobId]);
     },
@@ -200,9 +207,34 @@ export function batchSql(d: BatchDialect) {
       return sql(`SELECT job_id FROM managed_jobs WHERE batch_id = ? AND status = 'running'${d.forUpdate}`, [batchId]);
     },
 
-    /** Several batch rows locked in one order (batch id), so that two transactions never wait on each other's. */
+    /**
+     * Several batch rows locked in one order (batch id), so that two transactions never wait on
+     * each other's; returns them as they are once locked (the committed rows: what the counter
+     * moves of `endBatches` start from).
+     */
     lockBatches(batchIds: string[]): Sql {
-      return sql(`SELECT batch_id FROM managed_job_batches WHERE batch_id IN (${list(batchIds.length)}) ORDER BY batch_id${d.forUpdate}`, batchIds);
+      return sql(`SELECT * FROM managed_job_batches WHERE batch_id IN (${list(batchIds.length)}) ORDER BY batch_id${d.forUpdate}`, batchIds);
+    },
+
+    /**
+     * Members' completions of several locked batches in one statement: `completed` moves by each
+     * one's count, and those whose last member this was end with their `status` (decided under
+     * the lock, from the row `lockBatches` returned). Returns the rows after where `returning`.
+     */
+    completeInBatches(moves: Array<{ batchId: string; completed: number; status: string | null }>): Sql {
+      const ids = moves.map((m) => m.batchId);
+      const ending = moves.filter((m) => m.status !== null);
+      const values: unknown[] = moves.flatMap((m) => [m.batchId, m.completed]);
+      let set = `completed = completed + CASE batch_id ${moves.map(() => 'WHEN ? THEN ?').join(' ')} ELSE 0 END`;
+      if (ending.length) {
+        set += `, status = CASE batch_id ${ending.map(() => 'WHEN ? THEN ?').join(' ')} ELSE status END,
+          finished_at = CASE WHEN batch_id IN (${list(ending.length)}) THEN ${NOW} ELSE finished_at END`;
+        values.push(...ending.flatMap((m) => [m.batchId, m.status]), ...ending.map((m) => m.batchId));
+      }
+      return sql(
+        `UPDATE managed_job_batches SET ${set}, updated_at = ${NOW} WHERE batch_id IN (${list(ids.length)})${d.returning ? ' RETURNING *' : ''}`,
+        [...values, ...ids],
+      );
     },
 
     /** Running members stopped by a failure: remember it, so that retrying that failure revives them. */

@@ -263,6 +263,9 @@ export class RunExecutor {
     // A batch member ends in a transaction of its own with its batch's bookkeeping (lib/workflows);
     // every other job is completed with the claim loop's next statement, as before.
     const { workflows, options } = this.deps;
+    // A member's slot is free now (its handler returned): claim its successor while the batch's
+    // transaction is in flight, as a plain job's slot is refilled by the flight its completion rides.
+    if (run.job.batchId && workflows) this.deps.slotFreed();
     const done = await persist(
       () => (run.job.batchId && workflows ? workflows.completeMember(run.job, completion, options.worker.id) : this.deps.complete(completion)),
       options.worker.leaseMs,

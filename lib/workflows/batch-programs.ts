@@ -53,9 +53,9 @@ export interface BatchChange {
 
 /** Members written in one go: the rows, their membership, their dependencies, who waits. */
 function* writeMembers(sql: BatchSql, batchId: string, plan: BatchPlan): BatchProgram<void> {
-  for (const part of chunks(plan.members, 2000)) yield { op: 'insert', jobs: part };
-  const ids = plan.members.map((m) => m.jobId);
-  for (let i = 0; i < ids.length; i += ID_CHUNK) yield run(sql.markMembers(batchId, ids.slice(i, i + ID_CHUNK), plan.keys.slice(i, i + ID_CHUNK)));
+  for (let i = 0; i < plan.members.length; i += 2000) {
+    yield { op: 'insert', jobs: plan.members.slice(i, i + 2000), members: { batchId, keys: plan.keys.slice(i, i + 2000) } };
+  }
   for (const part of chunks(plan.edges)) yield run(sql.insertDependencies(part));
   for (const part of chunks(plan.waiting)) yield run(sql.setWaiting(part));
 }
@@ -203,9 +203,13 @@ export function* completeMember(sql: BatchSql, member: MemberRef, completion: Co
 
 /**
  * Members' completions in one transaction (the facade batches those that finish together, as the
- * claim loop batches plain ones): the run ends first, then per batch, in batch id order (so two
- * processes' transactions lock batch rows in one order and cannot deadlock on them), one counter
- * move of all its members, their dependents, and the end check.
+ * claim loop batches plain ones), in a fixed number of statements however many batches they
+ * belong to: the batch rows locked (in batch id order, so two processes' transactions lock them
+ * in one order and cannot deadlock on them) and read, the runs ended, the dependents of all the
+ * completed members read, then one statement that moves every batch's counter and ends those
+ * whose last member this was. Whether a batch ends is decided from its locked row plus what this
+ * transaction completed, so only one transaction ever sees its last member; `then` / `finally`
+ * are still claimed by their conditional bit (`claimCallback`).
  */
 export function* completeMembers(
   sql: BatchSql,
@@ -213,31 +217,44 @@ export function* completeMembers(
   workerId: string,
 ): BatchProgram<{ done: string[]; changes: BatchChange[] }> {
   const batchIds = [...new Set(items.map((i) => i.member.batchId))].sort();
-  for (const part of chunks(batchIds)) yield all(sql.lockBatches(part));
+  const locked = new Map<string, BatchRow>();
+  for (const part of chunks(batchIds)) for (const row of (yield all(sql.lockBatches(part))) as BatchRow[]) locked.set(row.batch_id, row);
   const done: string[] = yield { op: 'complete', runs: items.map((i) => i.completion), workerId };
   const ended = new Set(done);
-  const byBatch = new Map<string, string[]>();
-  for (const { member } of items) if (ended.has(member.jobId)) byBatch.set(member.batchId, [...(byBatch.get(member.batchId) ?? []), member.jobId]);
+  const counts = new Map<string, number>();
+  for (const { member } of items) if (ended.has(member.jobId) && locked.has(member.batchId)) counts.set(member.batchId, (counts.get(member.batchId) ?? 0) + 1);
+  if (!counts.size) return { done, changes: [] };
+  const moves = [...counts.keys()].sort().map((batchId) => {
+    const row = locked.get(batchId)!;
+    const completed = counts.get(batchId)!;
+    const last = Number(row.completed) + completed + Number(row.failed) + Number(row.stopped) >= Number(row.total);
+    const status = row.status === BatchStatus.Running && last ? (Number(row.failed) > 0 ? BatchStatus.Partial : BatchStatus.Completed) : null;
+    return { batchId, completed, status };
+  });
+  const after = new Map<string, BatchRow>();
+  for (const part of chunks(moves, MOVES_CHUNK)) {
+    const rows = yield all(sql.completeInBatches(part));
+    if (Array.isArray(rows) && rows.length) for (const row of rows as BatchRow[]) after.set(row.batch_id, row);
+    else for (const row of (yield all(sql.lockBatches(part.map((m) => m.batchId)))) as BatchRow[]) after.set(row.batch_id, row);
+  }
   const changes: BatchChange[] = [];
-  for (const batchId of [...byBatch.keys()].sort()) {
-    const change = yield* afterCompleted(sql, batchId, byBatch.get(batchId)!);
-    if (change) changes.push(change);
+  const byId = new Map(moves.map((m) => [m.batchId, m]));
+  for (const batchId of byId.keys()) changes.push({ batch: after.get(batchId) ?? null, finished: byId.get(batchId)!.status !== null, stoppedRunning: [], callbacks: [], queued: false });
+  // Dependents of every completed member at once (the rows of members without any cost one index probe each).
+  const dependents = new Set<string>();
+  const counted = items.filter((i) => ended.has(i.member.jobId) && counts.has(i.member.batchId)).map((i) => i.member.jobId);
+  for (const part of chunks(counted)) for (const d of (yield all(sql.dependents(part))) as Array<{ job_id: string }>) dependents.add(d.job_id);
+  if (dependents.size) changes[0].queued = yield* release(sql, [...dependents]);
+  for (const change of changes) {
+    if (!change.finished || !change.batch) continue;
+    if (change.batch.status === BatchStatus.Completed) yield* dispatchCallback(sql, change.batch, 'then', change);
+    yield* dispatchCallback(sql, change.batch, 'finally', change);
   }
   return { done, changes };
 }
 
-function* afterCompleted(sql: BatchSql, batchId: string, jobIds: string[]): BatchProgram<BatchChange | null> {
-  const batch = yield* bump(sql, batchId, { completed: jobIds.length });
-  if (!batch) return null;
-  const change: BatchChange = { batch, finished: false, stoppedRunning: [], callbacks: [], queued: false };
-  const dependents = new Set<string>();
-  for (const part of chunks(jobIds)) for (const d of (yield all(sql.dependents(part))) as Array<{ job_id: string }>) dependents.add(d.job_id);
-  if (dependents.size) change.queued = yield* release(sql, [...dependents]);
-  if (Number(batch.completed) + Number(batch.failed) + Number(batch.stopped) >= Number(batch.total)) {
-    yield* finish(sql, batch, Number(batch.failed) > 0 ? BatchStatus.Partial : BatchStatus.Completed, change);
-  }
-  return change;
-}
+/** Batches per `completeInBatches` statement (four parameters each at most). */
+const MOVES_CHUNK = 200;
 
 /** A member's failed try: a retry changes nothing of the batch; a final failure applies the policy. */
 export function* failMember(sql: BatchSql, member: MemberRef, failure: Failure, workerId: string): BatchProgram<{ job: ManagedJobEntity; change: BatchChange | null } | null> {

@@ -80,6 +80,38 @@ describe.each(storeFixtures)('workflow transactions on $name', (fixture) => {
     expect(Number((await batchRow(batch.batchId)).completed)).toBe(n);
   });
 
+  it('completions of several batches in one transaction: each counted once, each batch ended once, from two stores at once', async () => {
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        createBatch(
+          i % 2
+            ? Array.from({ length: 8 }, () => ({ job: 'contract', payload: {} }))
+            : [...Array.from({ length: 7 }, (_, k) => ({ job: 'contract', payload: {}, key: `k${k}` })), { job: 'contract', payload: {}, key: 'join', dependsOn: ['k0', 'k6'] }],
+        ),
+      ),
+    );
+    const of = new Map(batches.flatMap(({ batch, rows }, i) => rows.map((r, k) => [r.jobId, { batchId: batch.batchId, key: i % 2 ? null : k < 7 ? `k${k}` : 'join' }])));
+    const completeGroup = (s: StoreUnderTest, jobs: Awaited<ReturnType<typeof claimAll>>) =>
+      s.store.batches.run(() =>
+        programs.completeMembers(s.store.batches.sql, jobs.map((job) => ({ member: { jobId: job.jobId, ...of.get(job.jobId)! }, completion: completionOf(job) })), 'w'),
+      );
+    const ended: Array<{ done: string[]; changes: programs.BatchChange[] }> = [];
+    for (;;) {
+      const claimed = await claimAll(batches.length * 8);
+      if (!claimed.length) break;
+      // Groups that mix batches, sent from both stores at once (and one job in two groups: counted once).
+      const groups = Array.from({ length: 5 }, (_, g) => claimed.filter((_, i) => i % 5 === g));
+      groups[0].push(claimed[claimed.length - 1]);
+      ended.push(...(await Promise.all(groups.map((group, g) => completeGroup(g % 2 ? b : a, group)))));
+    }
+    expect(ended.flatMap((e) => e.done).sort()).toEqual([...of.keys()].sort());
+    expect(ended.flatMap((e) => e.changes).filter((c) => c.finished).map((c) => c.batch!.batch_id).sort()).toEqual(batches.map((x) => x.batch.batchId).sort());
+    for (const { batch } of batches) {
+      expect(await batchRow(batch.batchId)).toMatchObject({ status: 'completed', total: 8, completed: 8, failed: 0, stopped: 0 });
+      expect(await callbackRows(batch.batchId)).toHaveLength(2); // then + finally, once each
+    }
+  });
+
   it('frees a join exactly when its last dependency completes, however many complete at once', async () => {
     const deps = 24;
     const items: BatchItem[] = [

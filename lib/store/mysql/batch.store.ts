@@ -56,6 +56,7 @@ export class MysqlBatchStore implements BatchDriver {
       case 'insert': {
         const [{ db_now: now }] = await tx.query(dbNow());
         await tx.run(insertJobs(op.jobs, now));
+        if (op.members) for (const q of this.sql.markInserted(op.jobs.map((j) => j.jobId), op.members)) await tx.run(q);
         return undefined;
       }
       case 'complete': {

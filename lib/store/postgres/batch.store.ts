@@ -72,7 +72,7 @@ export class PostgresBatchStore implements BatchDriver {
       case 'run':
         return (await q(op.q)).rowCount ?? 0;
       case 'insert':
-        return (await q(insertJobs(op.jobs, NOTIFY_CHANNEL, encodeDispatched(new Set(op.jobs.map((j) => j.queue)), '')))).rows;
+        return (await q(insertJobs(op.jobs, NOTIFY_CHANNEL, encodeDispatched(new Set(op.jobs.map((j) => j.queue)), ''), op.members))).rows;
       case 'complete':
         return (await q(completeJobs(op.runs, op.workerId))).rows.map((r) => r.job_id);
       case 'fail': {

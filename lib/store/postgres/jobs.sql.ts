@@ -1,12 +1,25 @@
 /** Inserting and reading jobs, and the writes of a run that do not end it (PostgreSQL). */
+import type { MemberColumns } from '../batch-store.interface.js';
 import type { NewJob, RunRef, ScopeFilter } from '../job-store.interface.js';
 import { utcText } from '../row-mapper.js';
 import { NOW, plusMs, type Sql } from './common.sql.js';
 import { scopeWhere } from './scope.sql.js';
 
-/** `notifyPayload`: the wake-up sent on `channel` (see `wake-message.ts`). */
-export function insertJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
-  return sharesOptions(jobs) ? insertUniformJobs(jobs, channel, notifyPayload) : insertMixedJobs(jobs, channel, notifyPayload);
+/**
+ * `notifyPayload`: the wake-up sent on `channel` (see `wake-message.ts`). `members`: the jobs are
+ * that batch's members, `batch_id` and `batch_key` written by the insert itself (`$18`, `$19`).
+ */
+export function insertJobs(jobs: NewJob[], channel: string, notifyPayload: string, members?: MemberColumns): Sql {
+  const q = sharesOptions(jobs) ? insertUniformJobs(jobs, channel, notifyPayload, members) : insertMixedJobs(jobs, channel, notifyPayload, members);
+  if (members) q.values.push(members.batchId, members.keys);
+  return q;
+}
+
+/** The batch columns of a members' insert: extra columns, their values, and the unnested keys. */
+function memberParts(members: MemberColumns | undefined) {
+  return members
+    ? { columns: ', batch_id, batch_key', select: ', $18::uuid, u.batch_key', unnest: ', unnest($19::text[])', array: ', $19::text[]', alias: ', batch_key' }
+    : { columns: '', select: '', unnest: '', array: '', alias: '' };
 }
 
 /** Whether every job has the first one's options (the usual bulk dispatch): then they go as scalars. */
@@ -45,14 +58,15 @@ const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_us
  * already) travel as one JSON array, zipped with the ids by `ROWS FROM`: no array-literal quoting
  * of every payload on the way in, one JSON parse on the server.
  */
-function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
+function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: string, members?: MemberColumns): Sql {
   const [a] = jobs;
+  const m = memberParts(members);
   return {
     text: `WITH ins AS (
-      INSERT INTO managed_jobs (${INSERT_COLUMNS})
+      INSERT INTO managed_jobs (${INSERT_COLUMNS}${m.columns})
       SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW},
-        $15::timestamp, $16::bool, $17::text
-      FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb)) AS u(job_id, payload)
+        $15::timestamp, $16::bool, $17::text${m.select}
+      FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb)${m.unnest}) AS u(job_id, payload${m.alias})
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
@@ -78,15 +92,16 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
   };
 }
 
-function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
+function insertMixedJobs(jobs: NewJob[], channel: string, notifyPayload: string, members?: MemberColumns): Sql {
+  const m = memberParts(members);
   return {
     text: `WITH ins AS (
-      INSERT INTO managed_jobs (${INSERT_COLUMNS})
+      INSERT INTO managed_jobs (${INSERT_COLUMNS}${m.columns})
       SELECT u.job_id, u.type, u.queue, 'pending', u.priority, u.payload, u.owner, u.tenant, u.triggered,
-        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}, u.retry_until, u.stoppable, u.trace_context
+        u.max_attempts, u.idempotent, COALESCE(u.available_at, ${plusMs('u.delay_ms')}), ${NOW}, ${NOW}, u.retry_until, u.stoppable, u.trace_context${m.select}
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[], $8::text[],
-        $9::int[], $10::bool[], $11::timestamp[], $12::float8[], $15::timestamp[], $16::bool[], $17::text[])
-        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms, retry_until, stoppable, trace_context)
+        $9::int[], $10::bool[], $11::timestamp[], $12::float8[], $15::timestamp[], $16::bool[], $17::text[]${m.array})
+        AS u(job_id, type, queue, priority, payload, owner, tenant, triggered, max_attempts, idempotent, available_at, delay_ms, retry_until, stoppable, trace_context${m.alias})
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,

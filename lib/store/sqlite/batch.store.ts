@@ -38,6 +38,7 @@ export class SqliteBatchStore implements BatchDriver {
           const q = insertJob(j);
           await manager.query(q.text, q.values);
         }
+        if (op.members) for (const q of this.sql.markInserted(op.jobs.map((j) => j.jobId), op.members)) await manager.query(q.text, q.values);
       } else if (op.op === 'all') answer = await manager.query(op.q.text, op.q.values);
       else if (op.op === 'run') {
         const r: any = await manager.query(op.q.text, op.q.values);
@@ -60,6 +61,7 @@ export class SqliteBatchStore implements BatchDriver {
         return this.db.run(op.q);
       case 'insert':
         for (const j of op.jobs) this.db.get(insertJob(j));
+        if (op.members) for (const q of this.sql.markInserted(op.jobs.map((j) => j.jobId), op.members)) this.db.run(q);
         return undefined;
       case 'complete': {
         const now = utcText(new Date());
