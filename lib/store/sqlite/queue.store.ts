@@ -35,8 +35,10 @@ import {
 } from './run-end.sql.js';
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 import { claimPicked, ensureKey, ensureTokens, insertKeyedJob, lockKeys, markServed, nextToken, pickJobs, takeTokens, uniqueHolder } from './queue-control.sql.js';
-import { runLimitedClaimSync } from '../limited-claim.js';
+import { runLimitedClaimSync, type LimitedClaimResult } from '../limited-claim.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
+
+const limitedClaim = ({ rows, retryAt }: LimitedClaimResult): LimitedClaim => ({ jobs: rows.map(toJob).sort(byPriorityThenAge), retryAt: toDate(retryAt) });
 
 /**
  * The queue on SQLite: each write is one short immediate transaction on the store's connection.
@@ -102,26 +104,34 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async claimLimited(c: LimitedClaimRequest): Promise<LimitedClaim> {
-    const { rows, retryAt } = await this.db.write(() => {
-      const nowMs = Date.now();
-      const now = utcText(new Date(nowMs));
-      return runLimitedClaimSync(c, (step) => {
-        switch (step.op) {
-          case 'lockKeys':
-            return this.db.all(lockKeys(c, step.column, step.count, now)).map((r) => r.key_name);
-          case 'pick':
-            return this.db.all(pickJobs(c, step.column, step.keys, now));
-          case 'takeTokens':
-            return this.db.run(takeTokens(c, step.rateKey, step.count, nowMs));
-          case 'nextToken':
-            return this.db.get(nextToken(c, step.rateKeys))?.at ?? null;
-          case 'claim':
-            this.db.run(markServed(c, step.keys, now));
-            return this.db.all(claimPicked(c, step.jobIds, nowMs));
-        }
-      });
+    return limitedClaim(await this.db.write(() => this.claimLimitedNow(c)));
+  }
+
+  /** One commit for both: a worker of limited jobs ends a batch and claims the next one (bench drain50keys: two commits a batch were an eighth of its time). */
+  async completeAndClaimLimited(runs: Completion[], c: LimitedClaimRequest): Promise<{ completed: CompletedRun[]; claimed: LimitedClaim }> {
+    const { completed, result } = await this.db.write(() => ({ completed: this.completeNow(runs, c.workerId), result: this.claimLimitedNow(c) }));
+    return { completed, claimed: limitedClaim(result) };
+  }
+
+  /** Inside a write transaction. */
+  private claimLimitedNow(c: LimitedClaimRequest): LimitedClaimResult {
+    const nowMs = Date.now();
+    const now = utcText(new Date(nowMs));
+    return runLimitedClaimSync(c, (step) => {
+      switch (step.op) {
+        case 'lockKeys':
+          return this.db.all(lockKeys(c, step.column, step.count, now)).map((r) => r.key_name);
+        case 'pick':
+          return this.db.all(pickJobs(c, step.column, step.keys, now));
+        case 'takeTokens':
+          return this.db.run(takeTokens(c, step.rateKey, step.count, nowMs));
+        case 'nextToken':
+          return this.db.get(nextToken(c, step.rateKeys))?.at ?? null;
+        case 'claim':
+          this.db.run(markServed(c, step.keys, now));
+          return this.db.all(claimPicked(c, step.jobIds, nowMs));
+      }
     });
-    return { jobs: rows.map(toJob).sort(byPriorityThenAge), retryAt: toDate(retryAt) };
   }
 
   async find(jobId: string, scope?: ScopeFilter): Promise<ManagedJobEntity | null> {
