@@ -131,6 +131,25 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       expect(new Set(rest.jobs.map((j) => j.jobId))).toEqual(new Set([a3, b2].map((j) => j.jobId)));
     });
 
+    it('completeAndClaimLimited (SQLite only): the completions first, then the claim sees their keys free, in one transaction', async () => {
+      if (fixture.name !== 'sqlite') return expect(store.completeAndClaimLimited).toBeUndefined();
+      await store.insert([keyed({ concurrencyKey: 'one' }), keyed({ concurrencyKey: 'one' })]);
+      const [first] = (await store.claimLimited(limitedOf({ concurrency: 1 }))).jobs;
+      expect((await store.claimLimited(limitedOf({ concurrency: 1 }))).jobs).toEqual([]);
+      const stale = { jobId: first.jobId, fence: first.fence + 1, result: null, progress: 100, message: null };
+      const done = { jobId: first.jobId, fence: first.fence, result: null, progress: 100, message: null };
+      // A completion that is no longer ours records nothing: the key stays busy.
+      const none = await store.completeAndClaimLimited!([stale], limitedOf({ concurrency: 1 }));
+      expect(none.completed).toEqual([]);
+      expect(none.claimed.jobs).toEqual([]);
+      const both = await store.completeAndClaimLimited!([done], limitedOf({ concurrency: 1 }));
+      expect(both.completed.map((c) => c.jobId)).toEqual([first.jobId]);
+      expect(both.claimed.jobs).toHaveLength(1);
+      expect(both.claimed.jobs[0].jobId).not.toBe(first.jobId);
+      expect(await count(`status = 'completed'`)).toBe(1);
+      expect(await count(`status = 'running'`)).toBe(1);
+    });
+
     it('serves the least recently served key first', async () => {
       await store.insert([keyed({ concurrencyKey: 'x' }), keyed({ concurrencyKey: 'x' }), keyed({ concurrencyKey: 'y' })]);
       const first = await store.claimLimited(limitedOf({ concurrency: 5, limit: 1 }));
