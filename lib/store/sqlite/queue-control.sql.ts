@@ -1,7 +1,7 @@
 /**
  * Unique jobs, concurrency keys and rate limits (SQLite): the keyed insert, holders of unique
- * keys, and the steps of a limited claim (lib/store/limited-claim.ts), each a loop of small
- * statements inside one immediate transaction (single writer: nothing to lock beyond it).
+ * keys, and the steps of a limited claim (lib/store/limited-claim.ts), a few statements inside
+ * one immediate transaction (single writer: nothing to lock beyond it).
  * Times of the claim are the transaction's clock reading (`now`, UTC text), as the plain claim's.
  */
 import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
