@@ -40,6 +40,8 @@ export class JobRunnerService {
   private readonly workflows: Workflows;
   /** Plain one-by-one dispatches that arrive while one is being written share the next commit (dispatch-groups.ts). */
   private readonly groups: DispatchGroups;
+  /** The same for jobs with keys (unique, concurrency, rate): the store's keyed insert, several rows at a time. */
+  private readonly keyedGroups: DispatchGroups;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedOptions,
@@ -60,6 +62,7 @@ export class JobRunnerService {
     });
     worker.useWorkflows(this.workflows);
     this.groups = new DispatchGroups((rows) => this.store.insert(rows, undefined, this.worker.id));
+    this.keyedGroups = new DispatchGroups((rows) => this.store.insert(rows, undefined, this.worker.id));
   }
 
   /**
@@ -104,10 +107,8 @@ export class JobRunnerService {
       const [saved] = await this.telemetry.dispatch([row], () => this.store.insert([row], options.manager, ''));
       return saved;
     }
-    // A job with keys is written alone: its insert reads (and may take) the key's holder per row.
-    const saved = row.keys
-      ? (await this.telemetry.dispatch([row], () => this.store.insert([row], undefined, this.worker.id)))[0]
-      : await this.telemetry.dispatch([row], () => this.groups.add(row));
+    // Jobs with keys group apart: the store's keyed insert reads (and may take) each key's holder.
+    const saved = await this.telemetry.dispatch([row], () => (row.keys ? this.keyedGroups : this.groups).add(row));
     this.worker.wake(true);
     return saved;
   }

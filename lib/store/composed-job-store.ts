@@ -107,6 +107,10 @@ export class ComposedJobStore implements JobStore {
   completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
     return this.queue.completeAndClaim(runs, claim);
   }
+  /** Present when the dialect records completions and a limited claim in one transaction (see `QueueStore.completeAndClaimLimited`). */
+  get completeAndClaimLimited(): QueueStore['completeAndClaimLimited'] {
+    return this.queue.completeAndClaimLimited?.bind(this.queue);
+  }
   fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null> {
     return this.queue.fail(run, workerId);
   }

@@ -176,6 +176,11 @@ export interface QueueStore {
    * statement (PostgreSQL) or one immediate transaction (SQLite).
    */
   completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }>;
+  /**
+   * `complete` then `claimLimited`, in one transaction (all or nothing). Present where statements
+   * run one at a time (SQLite), whose commit is a real cost; elsewhere they are sent apart.
+   */
+  completeAndClaimLimited?(runs: Completion[], claim: LimitedClaimRequest): Promise<{ completed: CompletedRun[]; claimed: LimitedClaim }>;
   fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null>;
   /**
    * Hand runs of `workerId` back to the queue without using up a try, due again in `delayMs`

@@ -51,7 +51,8 @@ function keysToLock(c: LimitedClaimRequest): number {
 }
 
 /**
- * The order picks are taken in (for stores that pick key by key): priority first; within a
+ * The order picks are taken in (for stores that pick key by key: MySQL/MariaDB; PostgreSQL and
+ * SQLite order them in their pick statement the same way): priority first; within a
  * priority, round-robin: each key's first job in the keys' turn (as locked: least recently served
  * first), then each key's second, and so on. `picks` arrive key by key, in claim order within a key.
  */

@@ -18,11 +18,13 @@
  * - Concurrency- and rate-limited types (`limited`) are never in the plain claim's `types`: slots
  *   the plain claim leaves free go to `store.claimLimited`, one type at a time. A limited type
  *   whose claim found nothing rests until a wake or a freed slot; one waiting for a rate window
- *   rests until a timer set to the moment the claim returned (no polling in between).
+ *   rests until a timer set to the moment the claim returned (no polling in between). Where the
+ *   store offers it (SQLite), finished runs ride on the first limited claim's transaction, as
+ *   they ride on the plain claim's statement: one commit a batch, not two.
  */
 import type { Logger } from '@nestjs/common';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
-import type { ClaimRequest, CompletedRun, Completion, JobStore, LimitedClaimRequest } from '../store/job-store.interface.js';
+import type { ClaimRequest, CompletedRun, Completion, JobStore, LimitedClaim, LimitedClaimRequest } from '../store/job-store.interface.js';
 import type { InFlight } from './in-flight.js';
 
 /**
@@ -191,8 +193,12 @@ export class ClaimLoop {
     else if (this.mode === 'backlogged') this.mode = 'woken';
   }
 
-  /** Claim up to `n` jobs of the limited types that are not resting; a claim error propagates only when nothing was claimed before it. */
-  private async claimLimited(n: number): Promise<ManagedJobEntity[]> {
+  /**
+   * Claim up to `n` jobs of the limited types that are not resting; a claim error propagates only
+   * when nothing was claimed before it. `batch`: finished runs to record in the first type's claim
+   * transaction (`store.completeAndClaimLimited`), settled here.
+   */
+  private async claimLimited(n: number, batch?: QueuedCompletion[]): Promise<ManagedJobEntity[]> {
     const { store, workerId, leaseMs } = this.deps;
     let claimed: ManagedJobEntity[] = [];
     for (const l of this.limited) {
@@ -211,8 +217,10 @@ export class ClaimLoop {
       const alone = this.limitedFlights === 0;
       this.limitedFlights++;
       let answer: Awaited<ReturnType<JobStore['claimLimited']>>;
+      const runs = batch;
+      batch = undefined;
       try {
-        answer = await store.claimLimited(request).finally(() => this.limitedFlights--);
+        answer = await (runs ? this.completeAndClaimLimited(runs, request) : store.claimLimited(request)).finally(() => this.limitedFlights--);
       } catch (error) {
         if (!claimed.length) throw error;
         // The jobs of the types claimed before the failure run; the rest waits for the next claim.
@@ -224,7 +232,36 @@ export class ClaimLoop {
       if (retryAt) this.wakeAt(retryAt.getTime());
       claimed = claimed.concat(jobs);
     }
+    if (batch) await this.completeBatch(batch); // no type took them (stopped meanwhile)
     return claimed;
+  }
+
+  private async completeAndClaimLimited(batch: QueuedCompletion[], request: LimitedClaimRequest): Promise<LimitedClaim> {
+    let answer: { completed: CompletedRun[]; claimed: LimitedClaim };
+    try {
+      answer = await this.deps.store.completeAndClaimLimited!(batch.map((b) => b.completion), request);
+    } catch (error) {
+      for (const b of batch) b.reject(error); // their runs retry them (persist)
+      throw error;
+    }
+    this.settle(batch, answer.completed);
+    return answer.claimed;
+  }
+
+  private async completeBatch(batch: QueuedCompletion[]): Promise<void> {
+    let completed: CompletedRun[];
+    try {
+      completed = await this.deps.store.complete(batch.map((b) => b.completion), this.deps.workerId);
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+      throw error;
+    }
+    this.settle(batch, completed);
+  }
+
+  private settle(batch: QueuedCompletion[], completed: CompletedRun[]): void {
+    const byId = new Map(completed.map((c) => [c.jobId, c]));
+    for (const b of batch) b.resolve(byId.get(b.completion.jobId) ?? null);
   }
 
   /** Wake (fresh) when a rate window opens: one timer, for the earliest moment asked. */
@@ -253,6 +290,11 @@ export class ClaimLoop {
     // With only limited types here, the plain claim has nothing to look for.
     const plain = types.length ? limit : 0;
     try {
+      if (batch.length && !plain && limit && this.deps.store.completeAndClaimLimited && this.mode !== 'stopped' && this.limited.some((l) => !l.resting)) {
+        // Only limited types to claim, on a store whose commit is the cost (SQLite): one transaction for both.
+        const jobs = await this.claimLimited(limit, batch);
+        return { jobs, count: jobs.length };
+      }
       if (batch.length) {
         const completions = batch.map((b) => b.completion);
         let completed: CompletedRun[];

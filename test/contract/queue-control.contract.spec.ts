@@ -63,6 +63,30 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       expect([held.jobId, next.jobId]).not.toContain(third.jobId);
     });
 
+    it('several rows with mixed keys in one call: a record per row in order, one row per unique key, key rows and tokens ensured once', async () => {
+      const rows = [
+        keyed({ uniqueKey: 'm2', uniqueUntil: 'finished' }),
+        keyed({ concurrencyKey: 'c1' }),
+        keyed({ uniqueKey: 'm1', uniqueUntil: 'finished', concurrencyKey: 'c1' }),
+        keyed({ rateKey: 'r1', rateSlots: 4 }),
+        keyed({ uniqueKey: 'm2', uniqueUntil: 'finished', rateKey: 'r1', rateSlots: 4 }),
+        keyed({ uniqueKey: 'm1', uniqueUntil: 'finished' }),
+        keyed({ concurrencyKey: 'c2' }),
+      ];
+      const saved = await store.insert(rows);
+      expect(saved).toHaveLength(rows.length);
+      // Each unique row is its own job or its key's holder; a plain keyed row is its own.
+      expect(saved[4].jobId).toBe(saved[0].jobId);
+      expect(saved[5].jobId).toBe(saved[2].jobId);
+      for (const i of [0, 1, 2, 3, 6]) expect(saved[i].jobId).toBe(rows[i].jobId);
+      expect(saved[5].concurrencyKey).toBe('c1');
+      expect(await count(`unique_key IS NOT NULL`)).toBe(2);
+      expect(await count(`1 = 1`)).toBe(5);
+      const keys = await ds.query(`SELECT key_name FROM managed_job_keys ORDER BY key_name`);
+      expect(keys.map((r: any) => r.key_name)).toEqual(['c1', 'c2', 'r1']);
+      expect(Number((await ds.query(`SELECT count(*) AS n FROM managed_job_rate_tokens WHERE key_name = 'r1'`))[0].n)).toBe(4);
+    });
+
     it('through an EntityManager, a rollback leaves no job and no hold of its key', async () => {
       await ds
         .transaction(async (manager) => {
@@ -94,6 +118,36 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       await Promise.all([store.claimLimited(limitedOf({ concurrency: 2 })), other.claimLimited(limitedOf({ concurrency: 2 }))]);
       expect(await count(`status = 'running'`)).toBe(10);
       expect((await store.claimLimited(limitedOf({ concurrency: 2 }))).jobs).toEqual([]);
+    });
+
+    it("priority first; within a priority, each key's first job in the keys' turn, then each one's second", async () => {
+      const job = (key: string, priority: number) => keyed({ concurrencyKey: key }, { priority });
+      const a1 = job('a', 5), a2 = job('a', 5), a3 = job('a', 0), b1 = job('b', 0), b2 = job('b', 0), c1 = job('c', 5);
+      await store.insert([a3, b1, a1, b2, c1, a2]);
+      const { jobs } = await store.claimLimited(limitedOf({ concurrency: 3, limit: 4 }));
+      // a's two of priority 5 and c's, then b's first (b's second and a's third come after it).
+      expect(new Set(jobs.map((j) => j.jobId))).toEqual(new Set([a1, a2, c1, b1].map((j) => j.jobId)));
+      const rest = await store.claimLimited(limitedOf({ concurrency: 3, limit: 10 }));
+      expect(new Set(rest.jobs.map((j) => j.jobId))).toEqual(new Set([a3, b2].map((j) => j.jobId)));
+    });
+
+    it('completeAndClaimLimited (SQLite only): the completions first, then the claim sees their keys free, in one transaction', async () => {
+      if (fixture.name !== 'sqlite') return expect(store.completeAndClaimLimited).toBeUndefined();
+      await store.insert([keyed({ concurrencyKey: 'one' }), keyed({ concurrencyKey: 'one' })]);
+      const [first] = (await store.claimLimited(limitedOf({ concurrency: 1 }))).jobs;
+      expect((await store.claimLimited(limitedOf({ concurrency: 1 }))).jobs).toEqual([]);
+      const stale = { jobId: first.jobId, fence: first.fence + 1, result: null, progress: 100, message: null };
+      const done = { jobId: first.jobId, fence: first.fence, result: null, progress: 100, message: null };
+      // A completion that is no longer ours records nothing: the key stays busy.
+      const none = await store.completeAndClaimLimited!([stale], limitedOf({ concurrency: 1 }));
+      expect(none.completed).toEqual([]);
+      expect(none.claimed.jobs).toEqual([]);
+      const both = await store.completeAndClaimLimited!([done], limitedOf({ concurrency: 1 }));
+      expect(both.completed.map((c) => c.jobId)).toEqual([first.jobId]);
+      expect(both.claimed.jobs).toHaveLength(1);
+      expect(both.claimed.jobs[0].jobId).not.toBe(first.jobId);
+      expect(await count(`status = 'completed'`)).toBe(1);
+      expect(await count(`status = 'running'`)).toBe(1);
     });
 
     it('serves the least recently served key first', async () => {

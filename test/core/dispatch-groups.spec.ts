@@ -6,6 +6,7 @@ import type { JobStore, NewJob } from '../../lib/store/job-store.interface.js';
 import { createTestDatabase, dialects, type Dialect, type TestDatabase } from '../support/databases.js';
 import { createTestApp } from '../support/app.js';
 import { allJobs, LongJob } from '../fixtures/jobs.js';
+import { PerKeyTwoJob, QueueProbe, RateJob, UniqueSyncJob } from '../queue/queue-jobs.js';
 
 /** A real constraint of the database that refuses one row: a payload holding `poison`. */
 const POISON = {
@@ -34,22 +35,26 @@ describe.each(dialects)('concurrent dispatches sharing a commit on %s', (dialect
   let ds: DataSource;
   /** The row counts of every store insert outside a caller's transaction (the real store, counted, not replaced). */
   let inserts: number[][];
+  /** The same for the inserts of jobs with keys (unique, concurrency, rate): how many rows each wrote. */
+  let keyedInserts: number[];
 
   beforeAll(async () => {
     db = await createTestDatabase(dialect);
-    app = await createTestApp(db, { providers: allJobs, options: { worker: { enabled: false } } });
+    app = await createTestApp(db, { providers: [...allJobs, QueueProbe, UniqueSyncJob, PerKeyTwoJob, RateJob], options: { worker: { enabled: false } } });
     runner = app.get(JobRunnerService);
     ds = app.get(DataSource);
     const store = app.get<JobStore>(JOB_STORE);
     const insert = store.insert.bind(store);
     store.insert = (jobs: NewJob[], manager, wakeOrigin) => {
       if (!manager) inserts.push(jobs.map(() => 1));
+      if (!manager && jobs.some((j) => j.keys)) keyedInserts.push(jobs.length);
       return insert(jobs, manager, wakeOrigin);
     };
   });
 
   beforeEach(() => {
     inserts = [];
+    keyedInserts = [];
   });
 
   afterAll(async () => {
@@ -145,5 +150,90 @@ describe.each(dialects)('concurrent dispatches sharing a commit on %s', (dialect
     const plainIds = results.filter((_, i) => i % 3 === 0).map((j) => j.jobId);
     expect(new Set(plainIds).size).toBe(10);
     for (const id of plainIds) expect(await runner.find(id)).not.toBeNull();
+  });
+
+  it('grouped unique dispatches: callers of one key get one row, the holder, in the first wave and the next', async () => {
+    const keys = ['g0', 'g1', 'g2', 'g3', 'g4'];
+    // Delayed: they stay pending (holders) whatever runs meanwhile.
+    const wave = () => Promise.all(Array.from({ length: 30 }, (_, i) => runner.dispatch(UniqueSyncJob, { key: keys[i % 5] }, { delayMs: 60_000 })));
+    const first = await wave();
+    const holderOf = new Map<string, string>();
+    first.forEach((job, i) => {
+      expect(job.uniqueKey).toBe(keys[i % 5]);
+      expect(job.status).toBe(JobStatus.Pending);
+      const holder = holderOf.get(job.uniqueKey!) ?? job.jobId;
+      holderOf.set(job.uniqueKey!, holder);
+      expect(job.jobId).toBe(holder);
+    });
+    for (const key of keys) {
+      expect(await count(`type = 'unique-sync' AND unique_key = '${key}'`)).toBe(1);
+      expect(record(await runner.find(holderOf.get(key)!))).toEqual(record(first.find((j) => j.uniqueKey === key)));
+    }
+    // They shared commits: fewer inserts than dispatches, some of several rows (one key several times among them).
+    expect(keyedInserts.length).toBeLessThan(30);
+    expect(keyedInserts.some((rows) => rows > 5)).toBe(true);
+    expect(keyedInserts.reduce((a, b) => a + b, 0)).toBe(30);
+
+    const second = await wave();
+    second.forEach((job, i) => expect(job.jobId).toBe(holderOf.get(keys[i % 5])));
+    expect(await count(`type = 'unique-sync'`)).toBe(5);
+  });
+
+  it('mixed keys in one group: unique, concurrency and rate jobs and plain ones, each stored with its keys, key rows and tokens ensured', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => {
+        switch (i % 4) {
+          case 0:
+            return runner.dispatch(UniqueSyncJob, { key: `mixed-${i % 8}` }, { delayMs: 60_000 });
+          case 1:
+            return runner.dispatch(PerKeyTwoJob, { key: `ck-${i % 3}` });
+          case 2:
+            return runner.dispatch(RateJob, { key: `rk-${i % 5}` });
+          default:
+            return runner.dispatch(LongJob, { maxMs: i });
+        }
+      }),
+    );
+    results.forEach((job, i) => {
+      if (i % 4 === 0) expect(job.uniqueKey).toBe(`mixed-${i % 8}`);
+      if (i % 4 === 1) expect(job.concurrencyKey).toBe(`ck-${i % 3}`);
+      if (i % 4 === 2) expect(job.rateKey).toBe(`rk-${i % 5}`);
+    });
+    // Two unique keys (mixed-0, mixed-4), each one row; every other job its own row.
+    const uniqueIds = new Set(results.filter((_, i) => i % 4 === 0).map((j) => j.jobId));
+    expect(uniqueIds.size).toBe(2);
+    expect(new Set(results.filter((_, i) => i % 4 !== 0).map((j) => j.jobId)).size).toBe(18);
+    for (const job of results) expect(record(await runner.find(job.jobId))).toEqual(record(job));
+    const keyRows = await ds.query(`SELECT type, key_name FROM managed_job_keys WHERE type IN ('per-key-2', 'rate-3-per-s') ORDER BY type, key_name`);
+    expect(keyRows.map((r: any) => `${r.type}/${r.key_name}`)).toEqual([
+      ...['ck-0', 'ck-1', 'ck-2'].map((k) => `per-key-2/${k}`),
+      ...['rk-0', 'rk-1', 'rk-2', 'rk-3', 'rk-4'].filter((k) => results.some((j) => j.rateKey === k)).map((k) => `rate-3-per-s/${k}`),
+    ]);
+    const tokens = await ds.query(`SELECT key_name, count(*) AS n FROM managed_job_rate_tokens WHERE type = 'rate-3-per-s' GROUP BY key_name`);
+    for (const t of tokens) expect(Number(t.n)).toBe(3);
+    expect(keyedInserts.some((rows) => rows > 1)).toBe(true);
+  });
+
+  it('a keyed row the database refuses fails its own dispatch only; the others of its group are stored, duplicates still one row', async () => {
+    await ds.query(POISON[dialect].add);
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          i === 7
+            ? runner.dispatch(UniqueSyncJob, { key: 'bad', note: 'poison' } as any, { delayMs: 60_000 })
+            : runner.dispatch(UniqueSyncJob, { key: `ok-${i % 10}` }, { delayMs: 60_000 }),
+        ),
+      );
+      expect(results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []))).toEqual([7]);
+      const stored = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      // ok-0 … ok-9, each dispatched twice (ok-7 once): ten rows, each pair one job.
+      expect(new Set(stored.map((j) => j.jobId)).size).toBe(10);
+      for (const job of stored) expect(record(await runner.find(job.jobId))).toEqual(record(job));
+      expect(await count(`type = 'unique-sync' AND unique_key LIKE 'ok-%'`)).toBe(10);
+      expect(await count(`unique_key = 'bad'`)).toBe(0);
+      expect(keyedInserts.some((rows) => rows > 1)).toBe(true);
+    } finally {
+      await ds.query(POISON[dialect].drop);
+    }
   });
 });

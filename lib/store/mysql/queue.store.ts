@@ -39,6 +39,7 @@ import { countActiveTriggered, listJobs } from './scope.sql.js';
 import * as qc from './queue-control.sql.js';
 import { keepingEndedCounts } from './ended-counts.js';
 import { roundRobin, runLimitedClaim, type PickedJob } from '../limited-claim.js';
+import { byUniqueKey } from '../unique-key-order.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
 /** Whether a holder row (`JOB_COLUMNS`) still holds its unique key (see lib/queue-control/unique-predicate.ts). */
@@ -84,8 +85,10 @@ export class MysqlQueueStore implements QueueStore {
    */
   private async insertKeyed(tx: MysqlTransaction, jobs: NewJob[]): Promise<ManagedJobEntity[]> {
     const [{ db_now: now }] = await tx.query(dbNow());
-    const saved: ManagedJobEntity[] = [];
-    for (const j of jobs) {
+    const saved = new Map<NewJob, ManagedJobEntity>();
+    const ensured = new Set<string>();
+    // Hold rows locked in one order (see byUniqueKey).
+    for (const j of jobs.length > 1 ? [...jobs].sort(byUniqueKey) : jobs) {
       const k = j.keys!;
       if (k.uniqueKey !== null) {
         await tx.query(qc.takeHold(j.type, k.uniqueKey, j.jobId));
@@ -93,21 +96,25 @@ export class MysqlQueueStore implements QueueStore {
         if (holderId !== j.jobId) {
           const [holder] = await tx.query(qc.lockedJob(holderId));
           if (holdsKey(holder)) {
-            saved.push(toJob(holder));
+            saved.set(j, toJob(holder));
             continue;
           }
           await tx.query(qc.moveHold(j.type, k.uniqueKey, j.jobId));
         }
       }
       const groupKey = k.concurrencyKey ?? k.rateKey;
-      if (groupKey !== null) await tx.query(qc.ensureKey(j.type, groupKey));
-      if (k.rateKey !== null && !(await tx.query(qc.hasTokens(j.type, k.rateKey, k.rateSlots))).length) {
-        await tx.query(qc.ensureTokens(j.type, k.rateKey, k.rateSlots));
+      const seen = `${j.type}\0${groupKey}\0${k.rateKey}\0${k.rateSlots}`;
+      if (groupKey !== null && !ensured.has(seen)) {
+        ensured.add(seen);
+        await tx.query(qc.ensureKey(j.type, groupKey));
+        if (k.rateKey !== null && !(await tx.query(qc.hasTokens(j.type, k.rateKey, k.rateSlots))).length) {
+          await tx.query(qc.ensureTokens(j.type, k.rateKey, k.rateSlots));
+        }
       }
       await tx.query(qc.insertKeyedJob(j, now));
-      saved.push(insertedJob(j, { created_at: now, available_at: availableAt(j, now) }));
+      saved.set(j, insertedJob(j, { created_at: now, available_at: availableAt(j, now) }));
     }
-    return saved;
+    return jobs.map((j) => saved.get(j)!);
   }
 
   async claimLimited(c: LimitedClaimRequest): Promise<LimitedClaim> {

@@ -23,7 +23,7 @@ function memberParts(members: MemberColumns | undefined) {
 }
 
 /** Whether every job has the first one's options (the usual bulk dispatch): then they go as scalars. */
-function sharesOptions(jobs: NewJob[]): boolean {
+export function sharesOptions(jobs: NewJob[]): boolean {
   const [a] = jobs;
   return jobs.every(
     (j) =>
@@ -48,9 +48,9 @@ function sharesOptions(jobs: NewJob[]): boolean {
  * caller's EntityManager the rows come from TypeORM's pool, whose driver would parse a
  * `timestamp` as local time.
  */
-const INSERTED = `job_id, available_at::text AS available_at, created_at::text AS created_at`;
+export const INSERTED = `job_id, available_at::text AS available_at, created_at::text AS created_at`;
 
-const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
+export const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, owner_user_id, owner_tenant_id,
         triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable, trace_context`;
 
 /**

@@ -7,10 +7,59 @@ import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
 import type { KeyColumn } from '../limited-claim.js';
 import { HOLDS_UNIQUE_KEY } from '../../queue-control/unique-predicate.js';
 import { NOW, plusMs, type Sql } from './common.sql.js';
-import { jobColumnArrays, runControlArrays } from './jobs.sql.js';
+import { INSERT_COLUMNS, INSERTED, jobColumnArrays, runControlArrays, sharesOptions } from './jobs.sql.js';
+import { utcText } from '../row-mapper.js';
 
 /** As `insertJobs`, with the keys: a job whose unique key is held is skipped (`ON CONFLICT … DO NOTHING`, no error, nothing written). */
 export function insertKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
+  const [a] = jobs;
+  const uniqueOnly = jobs.every((j) => j.keys!.concurrencyKey === null && j.keys!.rateKey === null && j.keys!.uniqueUntil === a.keys!.uniqueUntil);
+  return uniqueOnly && sharesOptions(jobs) ? insertUniformUniqueJobs(jobs, channel, notifyPayload) : insertMixedKeyedJobs(jobs, channel, notifyPayload);
+}
+
+/**
+ * Unique jobs of one type and the same options (one-by-one dispatches grouped, dispatch-groups.ts):
+ * only ids, payloads and unique keys vary, the rest are scalars, and no key or token rows to
+ * ensure, as `insertJobs` sends plain ones. The 22 arrays of the general form were the
+ * difference to a plain grouped dispatch (bench enqUnique ÷ enqSingle, PostgreSQL).
+ */
+function insertUniformUniqueJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
+  const [a] = jobs;
+  return {
+    text: `WITH ins AS (
+      INSERT INTO managed_jobs (${INSERT_COLUMNS}, unique_key, unique_until)
+      SELECT u.job_id, $3::text, $4::text, 'pending', $5::int, u.payload, $6::text, $7::text, $8::text, $9::int, $10::bool, COALESCE($11::timestamp, ${plusMs('$12')}), ${NOW}, ${NOW},
+        $15::timestamp, $16::bool, $17::text, u.unique_key, $19::text
+      FROM ROWS FROM (unnest($1::uuid[]), jsonb_array_elements($2::jsonb), unnest($18::text[])) AS u(job_id, payload, unique_key)
+      ON CONFLICT (type, unique_key) WHERE ${HOLDS_UNIQUE_KEY} DO NOTHING
+      RETURNING ${INSERTED}
+    ), wake AS (SELECT pg_notify($13, $14))
+    SELECT ins.* FROM ins CROSS JOIN wake`,
+    values: [
+      jobs.map((j) => j.jobId),
+      `[${jobs.map((j) => j.payload).join(',')}]`,
+      a.type,
+      a.queue,
+      a.priority,
+      a.ownerUserId,
+      a.ownerTenantId,
+      a.triggeredByUserId,
+      a.maxAttempts,
+      a.idempotent,
+      a.availableAt ? utcText(a.availableAt) : null,
+      a.delayMs,
+      channel,
+      notifyPayload,
+      a.retryUntil ? utcText(a.retryUntil) : null,
+      a.stoppable,
+      a.traceContext ?? null,
+      jobs.map((j) => j.keys!.uniqueKey),
+      a.keys!.uniqueUntil,
+    ],
+  };
+}
+
+function insertMixedKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
   return {
     text: `WITH u AS (
       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::text[], $8::text[],

@@ -27,6 +27,7 @@ import { completeAndClaim, completeJobs, failJob, reapExpired, releaseJobs, stop
 import { countActiveTriggered, listJobs } from './scope.sql.js';
 import { claimPicked, insertKeyedJobs, lockKeys, nextToken, pickJobs, takeTokens, uniqueHolders } from './queue-control.sql.js';
 import { runLimitedClaim } from '../limited-claim.js';
+import { byUniqueKey } from '../unique-key-order.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
 /** unique_violation */
@@ -53,7 +54,8 @@ export class PostgresQueueStore implements QueueStore {
   private async insertKeyed(jobs: NewJob[], manager: EntityManager | undefined, wakeOrigin: string): Promise<ManagedJobEntity[]> {
     const run = (q: { text: string; values: unknown[] }) => (manager ? this.db.queryWith(manager, q) : this.db.query(q));
     const saved = new Map<string, ManagedJobEntity>();
-    let todo = jobs;
+    // Unique keys in one order (see byUniqueKey).
+    let todo = jobs.length > 1 ? [...jobs].sort(byUniqueKey) : jobs;
     for (let attempt = 0; todo.length && attempt < UNIQUE_ATTEMPTS; attempt++) {
       const rows = await run(insertKeyedJobs(todo, NOTIFY_CHANNEL, encodeDispatched(new Set(todo.map((j) => j.queue)), wakeOrigin)));
       const byId = new Map(rows.map((row) => [row.job_id, row]));

@@ -1,7 +1,7 @@
 /**
  * Unique jobs, concurrency keys and rate limits (SQLite): the keyed insert, holders of unique
- * keys, and the steps of a limited claim (lib/store/limited-claim.ts), each a loop of small
- * statements inside one immediate transaction (single writer: nothing to lock beyond it).
+ * keys, and the steps of a limited claim (lib/store/limited-claim.ts), a few statements inside
+ * one immediate transaction (single writer: nothing to lock beyond it).
  * Times of the claim are the transaction's clock reading (`now`, UTC text), as the plain claim's.
  */
 import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
@@ -72,21 +72,47 @@ export function lockKeys(c: LimitedClaimRequest, column: KeyColumn, count: numbe
   return { text: LOCK_KEYS[column], values: [{ type: c.type, queue: c.queue, now, count }] };
 }
 
-const RUNNING = `SELECT count(*) AS n FROM managed_jobs WHERE status = 'running' AND type = ? AND concurrency_key = ?`;
-const FREE_TOKENS = `SELECT count(*) AS n FROM managed_job_rate_tokens WHERE type = ? AND key_name = ? AND slot <= ? AND until <= ?`;
+/** A key's next due job after the one at `after` (a pick's row), or its first when `after` is null: one probe of the key's own index. */
+const nextDue = (column: KeyColumn, key: string, extra: string, order: string) => `(SELECT job_id FROM managed_jobs INDEXED BY ${KEY_INDEX[column]}
+      WHERE status = 'pending' AND type = @type AND ${column} = ${key} AND queue = @queue AND available_at <= @now${extra}
+      ORDER BY ${order} LIMIT 1)`;
 
-/** Runs of a concurrency key now, or free tokens of a rate key (rate limit only). */
-export function keyLoad(c: LimitedClaimRequest, key: string, now: string): Sql {
-  return c.concurrency ? { text: RUNNING, values: [c.type, key] } : { text: FREE_TOKENS, values: [c.type, key, c.rate!.max, now] };
-}
+/** A key's room: `cap` minus its running runs (concurrency keys), or its free tokens (rate keys: a rate limit only). */
+const ROOM = {
+  concurrency_key: `@cap - (SELECT count(*) FROM managed_jobs r WHERE r.status = 'running' AND r.type = @type AND r.concurrency_key = value)`,
+  rate_key: `(SELECT count(*) FROM managed_job_rate_tokens t WHERE t.type = @type AND t.key_name = value AND t.slot <= @cap AND t.until <= @now)`,
+};
 
-const pickText = (column: KeyColumn) => `SELECT job_id, ${column} AS key_name, rate_key, priority FROM managed_jobs INDEXED BY ${KEY_INDEX[column]}
-  WHERE status = 'pending' AND type = ? AND ${column} = ? AND queue = ? AND available_at <= ?
-  ORDER BY priority DESC, job_id LIMIT ?`;
+/**
+ * The picks of every locked key in one statement: `k` holds each key's room (at most `limit`), and
+ * a recursive walk takes a key's first due job, then its next, while it has room. A busy key
+ * (no room) reads no pending job at all, and a key with 100k pending jobs costs as many index
+ * probes as it has room. SQLite has no LATERAL (nor a LIMIT that reads a column), hence the walk:
+ * the next job of a key comes after the last one's (priority, job_id) in the index's order, the
+ * same priority first. Ordered as `roundRobin` orders (priority, then each key's nth job, then the
+ * keys' turn).
+ * Measured (bench drain50keys, 100 keys of limit 1, c=50): a statement per key for its running
+ * count and one for its jobs was 2 × 100 statements a claim, 1.6 ms of a 50-job claim's 3 ms.
+ */
+const pickText = (column: KeyColumn) => `WITH RECURSIVE k(key_name, turn, room) AS MATERIALIZED (
+    SELECT value, key, min(@limit, ${ROOM[column]}) FROM json_each(@keys)
+  ), p(key_name, turn, room, n, job_id, priority, rate_key) AS (
+    SELECT k.key_name, k.turn, k.room, 1, j.job_id, j.priority, j.rate_key
+      FROM k JOIN managed_jobs j ON j.job_id = ${nextDue(column, 'k.key_name', '', 'priority DESC, job_id')}
+      WHERE k.room > 0
+    UNION ALL
+    SELECT p.key_name, p.turn, p.room, p.n + 1, j.job_id, j.priority, j.rate_key
+      FROM p JOIN managed_jobs j ON j.job_id = COALESCE(${nextDue(column, 'p.key_name', ' AND priority = p.priority AND job_id > p.job_id', 'job_id')},
+        ${nextDue(column, 'p.key_name', ' AND priority < p.priority', 'priority DESC, job_id')})
+      WHERE p.n < p.room
+  )
+  SELECT job_id, key_name, rate_key, priority FROM p ORDER BY priority DESC, n, turn LIMIT @limit`;
 const PICK = { concurrency_key: pickText('concurrency_key'), rate_key: pickText('rate_key') };
 
-export function pickJobs(c: LimitedClaimRequest, column: KeyColumn, key: string, count: number, now: string): Sql {
-  return { text: PICK[column], values: [c.type, key, c.queue, now, count] };
+/** Up to `limit` due jobs of these keys (in their turn), as many from each as it has room for. */
+export function pickJobs(c: LimitedClaimRequest, column: KeyColumn, keys: string[], now: string): Sql {
+  const cap = column === 'concurrency_key' ? c.concurrency! : c.rate!.max;
+  return { text: PICK[column], values: [{ type: c.type, queue: c.queue, now, keys: JSON.stringify(keys), limit: c.limit, cap }] };
 }
 
 const TAKE_TOKENS = `UPDATE managed_job_rate_tokens SET until = @until
