@@ -22,6 +22,8 @@ const main = document.getElementById('main');
 let view = null;
 let mode = 'starting';
 let timer = null;
+/** When the scheduled refresh is due (ms since the epoch), Infinity when none is. */
+let dueAt = Infinity;
 let refreshing = null;
 let again = false;
 
@@ -71,9 +73,20 @@ async function refresh() {
 }
 page.refresh = refresh;
 
+/**
+ * The next refresh in \`delay\` ms, unless one is already due sooner: a refresh that was in flight
+ * when a job event asked for one soon must not push it back to the periodic delay when it ends.
+ */
 function schedule(delay = mode === 'socket' ? LIVE_REFRESH_MS : POLL_MS) {
+  const at = Date.now() + delay;
+  if (timer && at >= dueAt) return;
   clearTimeout(timer);
-  timer = setTimeout(refresh, delay);
+  dueAt = at;
+  timer = setTimeout(() => {
+    timer = null;
+    dueAt = Infinity;
+    refresh();
+  }, delay);
 }
 
 /** A job event: bars and badges of that job move now; counts follow with the next (soon) refresh. */
