@@ -4,8 +4,10 @@ import type { ActiveRun } from './active-run.js';
  * The runs holding a slot, in an array whose cells are reused (a run keeps its cell's index), not a
  * `Map` keyed by job id.
  *
- * Why (issue 19, memory): a worker's RSS grew all along a drain (SQLite +57 MB, PostgreSQL +57 MB
- * from 25% to 100% of 100,000 jobs) while its live heap stayed at 32 MB. A long-lived `Map` or
+ * Why (issue 19, memory): a worker's RSS grew all along a drain while its live heap stayed at 32 MB.
+ * `bench/run.mjs --quick --only=memory1M`, RSS growth from 25% to 100% of 100,000 jobs, medians of 3
+ * alternated runs: SQLite +69.0 MB before, +2.4 after; PostgreSQL +39.6 before, -0.1 after (end RSS
+ * 259 → 169 and 250 → 158 MB; bench/results/2026-12-01_ab-memory.md). A long-lived `Map` or
  * `Set` whose entries churn (one in, one out per job) is rebuilt by V8 every few insertions, and
  * once it lives in the old generation each rebuilt table is allocated there too; the table it
  * replaces still points at the entries it held. Minor GCs take any old-to-young pointer as live,

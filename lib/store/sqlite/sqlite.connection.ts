@@ -14,8 +14,7 @@ const BUSY_DEADLINE_MS = 30_000;
  * first out. Not least recently used: moving a hit to the end of the `Map` (a delete and a set, two
  * per job on the hot path) churned a long-lived `Map`, which V8 rebuilds in the old generation
  * every few writes; with the worker's run `Map` and in-flight `Set` (lib/worker/run-slots.ts) it
- * kept the worker's RSS growing through a drain (issue 19: SQLite +57 MB from 25% to 100% of
- * 100,000 jobs before, see run-slots.ts for the figures after).
+ * kept the worker's RSS growing through a drain (issue 19, figures in run-slots.ts).
  */
 const MAX_STATEMENTS = 200;
 
