@@ -412,17 +412,21 @@ const scenarios = {
     const warmMem = process.memoryUsage();
     const warmKinds = rssKinds();
     while (started < n && now() < deadline) await sleep(100);
-    const done = await waitDone(q, n, deadline, 100);
-    clearInterval(sampler);
-    const ms = now() - t0;
+    // The end is measured once every handler ran, before the count that waits for the last
+    // completions: that count reads every completed row through the app's own connection, inside
+    // the process measured (on SQLite its page cache added 5–7 MB to the worker's RSS), and the
+    // split of the growth is read here too, not after `q.close()` freed the app (issue 19).
     await sleep(200);
     global.gc?.();
     const endRss = mb();
     const endMem = process.memoryUsage();
     const endHeap = endMem.heapUsed / 2 ** 20;
-    await q.close();
     // Where a growth lives: the JS heap, or outside it (external: Buffers and native objects known to V8; the rest: native allocations).
     const endKinds = rssKinds();
+    const done = await waitDone(q, n, deadline, 100);
+    clearInterval(sampler);
+    const ms = now() - t0;
+    await q.close();
     const growth = { anonMB: endKinds.anon - warmKinds.anon, fileMB: endKinds.file - warmKinds.file, shmemMB: endKinds.shmem - warmKinds.shmem, heapTotalMB: (endMem.heapTotal - warmMem.heapTotal) / 2 ** 20, heapMB: (endMem.heapUsed - warmMem.heapUsed) / 2 ** 20, externalMB: (endMem.external - warmMem.external) / 2 ** 20, arrayBuffersMB: (endMem.arrayBuffers - warmMem.arrayBuffers) / 2 ** 20 };
     return { growth, startRss, warmRss, endRss, value: endRss - warmRss, peakRss: peak, startHeap, endHeap, done, capped: done < n, ms, samples, unit: 'MB' };
   },

@@ -16,6 +16,8 @@ export interface ActiveRun {
   /** Settles when the handler settles (never rejects). */
   handler: Promise<Outcome>;
   timeout?: NodeJS.Timeout;
+  /** Its cell in the executor's `RunSlots` while it holds a slot. */
+  slot?: number;
 }
 
 /** The retry delay after try `attempt` (1-based): the job's backoff list, its last entry repeating. */

@@ -3,18 +3,36 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * The worker's promises in flight (statements, runs, hand-backs): the shutdown waits until none
  * is left before the store may close.
+ *
+ * Counted, not kept in a `Set`: a long-lived `Set` with one promise in and one out per run kept
+ * every run's objects alive through minor GCs until the next full GC (run-slots.ts says why), and
+ * the worker's RSS grew with it.
  */
 export class InFlight {
-  private readonly pending = new Set<Promise<unknown>>();
+  private pending = 0;
+  private idle?: { promise: Promise<void>; resolve: () => void };
 
   track(promise: Promise<unknown>): void {
-    this.pending.add(promise);
-    void promise.finally(() => this.pending.delete(promise));
+    this.pending++;
+    void promise.finally(() => this.settle());
   }
 
   /** Until nothing is left: a completion or hand-back may start while earlier work settles. */
-  async settled(): Promise<void> {
-    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  settled(): Promise<void> {
+    if (!this.pending) return Promise.resolve();
+    if (!this.idle) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.idle = { promise, resolve };
+    }
+    return this.idle.promise;
+  }
+
+  private settle(): void {
+    if (--this.pending || !this.idle) return;
+    const { resolve } = this.idle;
+    this.idle = undefined;
+    resolve();
   }
 }
 

@@ -49,8 +49,15 @@ export interface LeaseKeeperDeps {
 }
 
 export class LeaseKeeper {
-  /** jobId → fence of every run held, from its claim until its outcome is written or it is handed back. */
-  private readonly held = new Map<string, number>();
+  /**
+   * Every run held, from its claim until its outcome is written or it is handed back: cells reused
+   * through a free list, not a `Map` keyed by job id (one in and one out per job kept the worker's
+   * RSS growing, see run-slots.ts). A release scans the cells: as many as the runs held at once
+   * (about the concurrency, 10 by default). A cell keeps the ref it was given (the claimed job).
+   */
+  private readonly held: Array<RunRef | undefined> = [];
+  private readonly freeCells: number[] = [];
+  private heldCount = 0;
   private thread?: Worker;
   /** Shared with the thread: [SHARED_LAST_BEAT] when the loop last renewed (ms), [SHARED_HELD] runs held. */
   private readonly shared = new BigInt64Array(new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT));
@@ -77,15 +84,24 @@ export class LeaseKeeper {
 
   /** Runs that just started (before their handlers run: one may block the loop right away). */
   hold(runs: readonly RunRef[]): void {
-    for (const run of runs) this.held.set(run.jobId, run.fence);
-    Atomics.store(this.shared, SHARED_HELD, BigInt(this.held.size));
+    for (const run of runs) {
+      const cell = this.freeCells.length ? this.freeCells.pop()! : this.held.length;
+      this.held[cell] = run;
+      this.heldCount++;
+    }
+    Atomics.store(this.shared, SHARED_HELD, BigInt(this.heldCount));
   }
 
   /** A run whose outcome is written (or that was handed back): its lease is no longer renewed. */
   release(run: RunRef): void {
-    if (this.held.get(run.jobId) !== run.fence) return;
-    this.held.delete(run.jobId);
-    Atomics.store(this.shared, SHARED_HELD, BigInt(this.held.size));
+    const { held } = this;
+    let cell = 0;
+    while (cell < held.length && (held[cell]?.jobId !== run.jobId || held[cell]!.fence !== run.fence)) cell++;
+    if (cell === held.length) return;
+    held[cell] = undefined;
+    this.freeCells.push(cell);
+    this.heldCount--;
+    Atomics.store(this.shared, SHARED_HELD, BigInt(this.heldCount));
   }
 
   /** After the shutdown handed every run back: stop renewing, close the thread's connection. */
@@ -93,7 +109,9 @@ export class LeaseKeeper {
     this.stopping = true;
     clearInterval(this.loopTimer);
     await this.loopRenewal;
-    this.held.clear();
+    this.held.length = 0;
+    this.freeCells.length = 0;
+    this.heldCount = 0;
     Atomics.store(this.shared, SHARED_HELD, 0n);
     const thread = this.thread;
     this.thread = undefined;
@@ -151,7 +169,7 @@ export class LeaseKeeper {
 
   /** The loop's renewal; the shared beat tells the thread it need not step in (only after a success). */
   private async renewHeld(): Promise<void> {
-    const runs: RunRef[] = [...this.held].map(([jobId, fence]) => ({ jobId, fence }));
+    const runs = this.held.filter((h): h is RunRef => h !== undefined);
     const { store, workerId, leaseMs } = this.deps;
     try {
       if (runs.length) {

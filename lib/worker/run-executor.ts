@@ -54,6 +54,7 @@ import type { LeaseKeeper } from './lease-keeper.js';
 import { completedJob, errorText, toError, type ActiveRun, type Outcome } from './active-run.js';
 import { runThrough } from './middleware-chain.js';
 import { nextTry } from './retry-policy.js';
+import { RunSlots } from './run-slots.js';
 import type { Workflows } from '../workflows/workflows.js';
 
 /** After the shutdown abort, how long handlers get to notice before their jobs are handed back. */
@@ -85,8 +86,8 @@ export interface RunExecutorDeps {
 }
 
 export class RunExecutor {
-  /** Runs holding a concurrency slot. */
-  private readonly running = new Map<string, ActiveRun>();
+  /** Runs holding a concurrency slot (not a `Map`: see run-slots.ts, it kept RSS growing). */
+  private readonly running = new RunSlots();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private draining = false;
 
@@ -118,8 +119,8 @@ export class RunExecutor {
 
   private start(job: ManagedJobEntity): void {
     const registered = this.deps.registry.get(job.type)!;
-    const run: ActiveRun = { job, registered, handler: undefined! };
-    this.running.set(job.jobId, run);
+    const run: ActiveRun = { job, registered, handler: undefined!, slot: undefined };
+    this.running.add(run);
     let payload: unknown;
     try {
       payload = hydratePayload(registered.payload, job.payload);
@@ -161,15 +162,14 @@ export class RunExecutor {
 
   /** A stop was requested, here or in another process. */
   stop(jobId: string): void {
-    const run = this.running.get(jobId);
-    if (run) this.cutShort(run, 'stopped');
+    for (const run of this.running.ofJob(jobId)) this.cutShort(run, 'stopped');
   }
 
   /** Runs the lease keeper found no longer ours: stopped elsewhere, or reaped. */
   async lost(runs: RunRef[]): Promise<void> {
     for (const ref of runs) {
-      const run = this.running.get(ref.jobId);
-      if (!run?.ctx || run.job.fence !== ref.fence || run.ctx.interruption) continue;
+      const run = this.running.ofJob(ref.jobId).find((r) => r.job.fence === ref.fence);
+      if (!run?.ctx || run.ctx.interruption) continue;
       const now = await this.deps.store.find(ref.jobId).catch(() => null);
       this.cutShort(run, now?.status === JobStatus.Stopped ? 'stopped' : 'lost');
     }
@@ -187,7 +187,7 @@ export class RunExecutor {
     clearTimeout(run.timeout);
     // A shutdown abort is settled by `drain`, which hands the run back.
     if (run.ctx?.interruption?.reason === 'shutdown') return;
-    this.running.delete(run.job.jobId);
+    this.running.delete(run);
     try {
       await this.settle(run, outcome);
     } catch (error) {
@@ -333,17 +333,17 @@ export class RunExecutor {
     this.draining = true;
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
-    const handlers = () => [...this.running.values()].map((r) => r.handler);
+    const handlers = () => this.running.values().map((r) => r.handler);
     await withTimeout(Promise.all(handlers()), shutdownTimeoutMs);
     if (this.running.size) {
       for (const run of this.running.values()) this.cutShort(run, 'shutdown');
       await withTimeout(Promise.all(handlers()), ABORT_GRACE_MS);
     }
     // Whatever is still running, and whatever finished after the abort, goes back to the queue.
-    const unfinished = [...this.running.values()].filter((r) => r.ctx?.interruption?.reason === 'shutdown' || !r.ctx);
+    const unfinished = this.running.values().filter((r) => r.ctx?.interruption?.reason === 'shutdown' || !r.ctx);
     for (const run of unfinished) {
       clearTimeout(run.timeout);
-      this.running.delete(run.job.jobId);
+      this.running.delete(run);
     }
     return unfinished.map((r) => ({ jobId: r.job.jobId, fence: r.job.fence }));
   }

@@ -10,8 +10,11 @@ const BUSY_DEADLINE_MS = 30_000;
 
 /**
  * Prepared statements kept at most. The texts are few (one per statement shape, none built from
- * request data), so this bound only matters against a shape we did not foresee: least recently
- * used first out.
+ * request data), so this bound only matters against a shape we did not foresee: oldest prepared
+ * first out. Not least recently used: moving a hit to the end of the `Map` (a delete and a set, two
+ * per job on the hot path) churned a long-lived `Map`, which V8 rebuilds in the old generation
+ * every few writes; with the worker's run `Map` and in-flight `Set` (lib/worker/run-slots.ts) it
+ * kept the worker's RSS growing through a drain (issue 19, figures in run-slots.ts).
  */
 const MAX_STATEMENTS = 200;
 
@@ -56,13 +59,11 @@ export class SqliteConnection {
 
   private stmt(text: string): BetterSqlite3.Statement {
     let s = this.statements.get(text);
-    if (s) {
-      this.statements.delete(text); // most recently used last
-    } else {
+    if (!s) {
       s = this.db.prepare(text);
       if (this.statements.size >= MAX_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(text, s);
     }
-    this.statements.set(text, s);
     return s;
   }
 
