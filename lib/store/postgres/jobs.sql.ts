@@ -54,12 +54,38 @@ export const INSERT_COLUMNS = `job_id, type, queue, status, priority, payload, o
         triggered_by_user_id, max_attempts, idempotent, available_at, created_at, updated_at, retry_until, stoppable, trace_context`;
 
 /**
+ * \`$1\`–\`$17\` of a uniform insert (this one and the unique one in queue-control.sql.ts): the ids,
+ * the payloads as one JSON array, then the options every job shares.
+ */
+export function uniformValues(jobs: NewJob[], channel: string, notifyPayload: string): unknown[] {
+  const [a] = jobs;
+  return [
+    jobs.map((j) => j.jobId),
+    `[${jobs.map((j) => j.payload).join(',')}]`,
+    a.type,
+    a.queue,
+    a.priority,
+    a.ownerUserId,
+    a.ownerTenantId,
+    a.triggeredByUserId,
+    a.maxAttempts,
+    a.idempotent,
+    a.availableAt ? utcText(a.availableAt) : null,
+    a.delayMs,
+    channel,
+    notifyPayload,
+    a.retryUntil ? utcText(a.retryUntil) : null,
+    a.stoppable,
+    a.traceContext ?? null,
+  ];
+}
+
+/**
  * Only ids and payloads vary; the shared options are single parameters. The payloads (JSON text
  * already) travel as one JSON array, zipped with the ids by `ROWS FROM`: no array-literal quoting
  * of every payload on the way in, one JSON parse on the server.
  */
 function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: string, members?: MemberColumns): Sql {
-  const [a] = jobs;
   const m = memberParts(members);
   return {
     text: `WITH ins AS (
@@ -70,25 +96,7 @@ function insertUniformJobs(jobs: NewJob[], channel: string, notifyPayload: strin
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
-    values: [
-      jobs.map((j) => j.jobId),
-      `[${jobs.map((j) => j.payload).join(',')}]`,
-      a.type,
-      a.queue,
-      a.priority,
-      a.ownerUserId,
-      a.ownerTenantId,
-      a.triggeredByUserId,
-      a.maxAttempts,
-      a.idempotent,
-      a.availableAt ? utcText(a.availableAt) : null,
-      a.delayMs,
-      channel,
-      notifyPayload,
-      a.retryUntil ? utcText(a.retryUntil) : null,
-      a.stoppable,
-      a.traceContext ?? null,
-    ],
+    values: uniformValues(jobs, channel, notifyPayload),
   };
 }
 

@@ -7,8 +7,7 @@ import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
 import type { KeyColumn } from '../limited-claim.js';
 import { HOLDS_UNIQUE_KEY } from '../../queue-control/unique-predicate.js';
 import { NOW, plusMs, type Sql } from './common.sql.js';
-import { INSERT_COLUMNS, INSERTED, jobColumnArrays, runControlArrays, sharesOptions } from './jobs.sql.js';
-import { utcText } from '../row-mapper.js';
+import { INSERT_COLUMNS, INSERTED, jobColumnArrays, runControlArrays, sharesOptions, uniformValues } from './jobs.sql.js';
 
 /** As `insertJobs`, with the keys: a job whose unique key is held is skipped (`ON CONFLICT … DO NOTHING`, no error, nothing written). */
 export function insertKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
@@ -35,27 +34,7 @@ function insertUniformUniqueJobs(jobs: NewJob[], channel: string, notifyPayload:
       RETURNING ${INSERTED}
     ), wake AS (SELECT pg_notify($13, $14))
     SELECT ins.* FROM ins CROSS JOIN wake`,
-    values: [
-      jobs.map((j) => j.jobId),
-      `[${jobs.map((j) => j.payload).join(',')}]`,
-      a.type,
-      a.queue,
-      a.priority,
-      a.ownerUserId,
-      a.ownerTenantId,
-      a.triggeredByUserId,
-      a.maxAttempts,
-      a.idempotent,
-      a.availableAt ? utcText(a.availableAt) : null,
-      a.delayMs,
-      channel,
-      notifyPayload,
-      a.retryUntil ? utcText(a.retryUntil) : null,
-      a.stoppable,
-      a.traceContext ?? null,
-      jobs.map((j) => j.keys!.uniqueKey),
-      a.keys!.uniqueUntil,
-    ],
+    values: [...uniformValues(jobs, channel, notifyPayload), jobs.map((j) => j.keys!.uniqueKey), a.keys!.uniqueUntil],
   };
 }
 
