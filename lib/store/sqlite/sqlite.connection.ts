@@ -44,6 +44,12 @@ export class SqliteConnection {
    * anew on each call, which was a tenth of a one-by-one dispatch's time (measured, bench enqSingle).
    */
   private readonly transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
+  /**
+   * \`PRAGMA data_version\`, prepared once: \`db.pragma()\` prepares its statement on every call, and
+   * the notifier reads it after each commit the file sees (ours included): 3.6% of a c=10 drain's
+   * time on SQLite (CPU profile, 40,000 jobs), a few µs a batch once prepared.
+   */
+  private readonly dataVersionStatement: BetterSqlite3.Statement;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as any;
@@ -55,6 +61,7 @@ export class SqliteConnection {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
+    this.dataVersionStatement = this.db.prepare('PRAGMA data_version').pluck();
   }
 
   private stmt(text: string): BetterSqlite3.Statement {
@@ -121,7 +128,7 @@ export class SqliteConnection {
 
   /** Changes whenever another connection (in this process or another) commits to the file. */
   dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.dataVersionStatement.get() as number;
   }
 
   get open(): boolean {
