@@ -104,6 +104,13 @@ export interface LeaseRenewalTarget {
   setup?: string[];
   /** Renews every run of the worker, by owner (the thread knows no list of runs). */
   statement: { text: string; values: unknown[] };
+  /**
+   * SQLite: the thread also checkpoints the write-ahead log (PASSIVE, every `everyMs`) on its own
+   * connection, so the loop's commits never do (a checkpoint writes and syncs the database file
+   * inside the commit that crosses the log's 1,000 pages). `onThread(true)` when the thread took
+   * the checkpoints over, `onThread(false)` when it gave them back (it failed, exited or stopped).
+   */
+  walCheckpoint?: { everyMs: number; onThread(taken: boolean): void };
 }
 
 /** A run whose completion was recorded (runs no longer theirs to complete are left out). */

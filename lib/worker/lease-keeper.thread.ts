@@ -14,6 +14,12 @@
  * every run of the worker, by owner) only while runs are held and the loop has not renewed for
  * `staleMs`. In: `{ close: true }` at shutdown (the thread closes its connection and exits).
  * Out: `{ warn: message }` when a renewal failed.
+ *
+ * SQLite (`workerData.checkpointMs` > 0): the thread also checkpoints the write-ahead log, PASSIVE
+ * (it never waits for a lock nor holds up a writer), every `checkpointMs`. Out: `{ checkpointing:
+ * true }` once its connection is open (the loop's connection then stops checkpointing at its
+ * commits), `{ checkpointing: false, warn }` when a checkpoint failed (it stops: the loop's
+ * connection checkpoints again).
  */
 export const SHARED_LAST_BEAT = 0;
 export const SHARED_HELD = 1;
@@ -21,7 +27,7 @@ export const SHARED_HELD = 1;
 export const LEASE_KEEPER_THREAD = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { driver, driverPath, connection, setup, statement, shared, intervalMs, staleMs, timeoutMs } = workerData;
+const { driver, driverPath, connection, setup, statement, shared, intervalMs, staleMs, timeoutMs, checkpointMs } = workerData;
 const LAST_BEAT = ${SHARED_LAST_BEAT};
 const HELD = ${SHARED_HELD};
 /** When this thread last renewed. */
@@ -112,10 +118,29 @@ function disconnect() {
 
 const timer = setInterval(tick, Math.max(10, Math.round(intervalMs / 2)));
 
+let checkpointTimer = null;
+function checkpoint() {
+  if (closing) return;
+  try {
+    if (!db) db = openSqlite();
+    db.pragma('wal_checkpoint(PASSIVE)');
+    return true;
+  } catch (error) {
+    clearInterval(checkpointTimer);
+    parentPort.postMessage({ checkpointing: false, warn: 'write-ahead log checkpoint: ' + String((error && error.message) || error) });
+    return false;
+  }
+}
+if (checkpointMs > 0 && checkpoint()) {
+  parentPort.postMessage({ checkpointing: true });
+  checkpointTimer = setInterval(checkpoint, checkpointMs);
+}
+
 parentPort.on('message', async (message) => {
   if (!message.close) return;
   closing = true;
   clearInterval(timer);
+  clearInterval(checkpointTimer);
   await renewing;
   await disconnect().catch(() => undefined);
   parentPort.close();

@@ -62,6 +62,8 @@ export class LeaseKeeper {
   /** Shared with the thread: [SHARED_LAST_BEAT] when the loop last renewed (ms), [SHARED_HELD] runs held. */
   private readonly shared = new BigInt64Array(new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT));
   private loopTimer?: NodeJS.Timeout;
+  /** The thread's checkpoint duty (SQLite), while the thread holds it. */
+  private checkpointing?: LeaseRenewalTarget['walCheckpoint'];
   private loopRenewal?: Promise<void>;
   private stopping = false;
 
@@ -120,6 +122,7 @@ export class LeaseKeeper {
     thread.postMessage({ close: true });
     await withTimeout(exited, CLOSE_TIMEOUT_MS);
     await thread.terminate(); // resolves at once when it already exited
+    this.checkpointsBack();
   }
 
   private spawn(): Worker | undefined {
@@ -142,11 +145,18 @@ export class LeaseKeeper {
         staleMs: Math.round(THREAD_TAKES_OVER * intervalMs),
         // A renewal that hangs (a half-open connection) must fail in time to be tried again.
         timeoutMs: Math.ceil(leaseMs / 2),
+        checkpointMs: target.walCheckpoint?.everyMs ?? 0,
       },
     });
     thread.unref(); // as the heartbeat timer was: the poll timer is what keeps a worker process alive
-    thread.on('message', (message: { warn?: string }) => {
+    thread.on('message', (message: { warn?: string; checkpointing?: boolean }) => {
       if (message.warn) this.deps.logger.warn(LEASE_RENEWAL_FAILED(`lease keeper thread: ${message.warn}`));
+      if (message.checkpointing === true && target.walCheckpoint && !this.stopping) {
+        this.checkpointing = target.walCheckpoint;
+        this.checkpointing.onThread(true);
+      } else if (message.checkpointing === false) {
+        this.checkpointsBack();
+      }
     });
     thread.on('error', (error) => this.threadDown(error.message));
     thread.on('exit', (code) => this.threadDown(`the lease keeper thread exited with code ${code}`));
@@ -155,9 +165,17 @@ export class LeaseKeeper {
 
   /** The thread failed (its driver did not load, it crashed): the loop renews alone from now on. */
   private threadDown(reason: string): void {
+    this.checkpointsBack();
     if (this.stopping || !this.thread) return;
     this.thread = undefined;
     this.deps.logger.warn(LEASE_KEEPER_ON_LOOP(reason));
+  }
+
+  /** The loop's connection checkpoints the log again (the thread stopped doing it). */
+  private checkpointsBack(): void {
+    const duty = this.checkpointing;
+    this.checkpointing = undefined;
+    duty?.onThread(false);
   }
 
   private renewOnLoop(): void {

@@ -3,7 +3,9 @@
  * past `leaseMs` — renewed by the event loop, and by the thread while the loop is blocked (a
  * CPU-bound handler) — a run stopped elsewhere is reported, a released run is no longer renewed,
  * and `stop()` ends the thread. Without `leaseRenewal` (no thread) the loop alone renews.
+ * On SQLite the thread also checkpoints the write-ahead log, so the loop's commits never do.
  */
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { JobRunnerService, JobStatus } from '../../lib/index.js';
@@ -13,6 +15,7 @@ import { LeaseKeeper } from '../../lib/worker/lease-keeper.js';
 import { createTestApp } from '../support/app.js';
 import { createTestDatabase, dialects, waitFor, type TestDatabase } from '../support/databases.js';
 import { LongJob, Probe } from '../fixtures/jobs.js';
+import type { TestTypeOrmOptions } from '../support/databases.js';
 
 const LEASE_MS = 1000;
 const WORKER = 'keeper-test';
@@ -77,4 +80,53 @@ describe.each(dialects)('the lease keeper on %s', (dialect) => {
     }
     expect(keeper.threaded).toBe(false);
   }, 20_000);
+});
+
+describe('the lease keeper thread on sqlite', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    db = await createTestDatabase('sqlite');
+    app = await createTestApp(db, { providers: [Probe, LongJob], options: { worker: { enabled: false } } });
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await db.drop();
+  });
+
+  it('checkpoints the write-ahead log while it runs, and hands the checkpoints back to the loop when it stops', async () => {
+    const store: JobStore = app.get(JOB_STORE);
+    const handOvers: boolean[] = [];
+    // The store's own target, watched: when the thread takes the checkpoints over and gives them back.
+    const watched = Object.create(store, {
+      leaseRenewal: {
+        value: (workerId: string, leaseMs: number) => {
+          const target = store.leaseRenewal!(workerId, leaseMs);
+          const duty = target.walCheckpoint!;
+          return { ...target, walCheckpoint: { everyMs: duty.everyMs, onThread: (taken: boolean) => (handOvers.push(taken), duty.onThread(taken)) } };
+        },
+      },
+    }) as JobStore;
+    const keeper = new LeaseKeeper({ store: watched, logger: new Logger('test'), workerId: WORKER, leaseMs: LEASE_MS, intervalMs: 100, onLost: () => undefined });
+    keeper.start();
+    try {
+      await waitFor(() => handOvers.length > 0, { timeoutMs: 5000, description: 'the thread took the checkpoints over' });
+      expect(handOvers).toEqual([true]);
+      // 3,000 commits of a few pages each: about 45 MB of log if nobody checkpointed it (the
+      // loop's connection no longer does); the thread's checkpoints let each commit start over.
+      const runner = app.get(JobRunnerService);
+      for (let i = 0; i < 3000; i++) {
+        await runner.dispatch(LongJob, {});
+        if (i % 500 === 499) await sleep(300); // a checkpoint's turn
+      }
+      await sleep(400);
+      const wal = fs.statSync(`${(db.typeorm as TestTypeOrmOptions & { database: string }).database}-wal`).size;
+      expect(wal).toBeLessThan(24 * 1024 * 1024);
+    } finally {
+      await keeper.stop();
+    }
+    expect(handOvers).toEqual([true, false]);
+  }, 30_000);
 });

@@ -39,6 +39,17 @@ import { claimPicked, ensureKey, ensureTokens, insertKeyedJob, lockKeys, markSer
 import { runLimitedClaimSync, type LimitedClaimResult } from '../limited-claim.js';
 import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 
+/**
+ * How often a worker's lease keeper thread checkpoints the write-ahead log (see
+ * \`SqliteConnection.autoCheckpoint\`). Each checkpoint still slows the commits beside it a little
+ * (it writes and syncs the database file): measured (bench latencyIn/latencyX, SQLite, 500 jobs 5 ms
+ * apart, 3 alternated runs, medians, ms), loop's own checkpoints → every 100 / 300 / 1,000 ms:
+ * in-process p95 0.51 → 0.59 / 0.54 / 0.51, p99 1.93 → 0.89 / 0.68 / 0.72; cross-process p95
+ * 0.81 → 0.96 / 0.94 / 0.87. Longer periods let the log grow further between two (one-by-one
+ * dispatches: ~7 MB at 100 ms; the test allows 24 MB at this period).
+ */
+const WAL_CHECKPOINT_MS = 250;
+
 const limitedClaim = ({ rows, retryAt }: LimitedClaimResult): LimitedClaim => ({ jobs: rows.map(toJob).sort(byPriorityThenAge), retryAt: toDate(retryAt) });
 
 /**
@@ -178,6 +189,7 @@ export class SqliteQueueStore implements QueueStore {
       driverModule: this.db.Database,
       connection: { file: this.db.db.name },
       statement: renewOwnedLeases(workerId, leaseMs),
+      walCheckpoint: { everyMs: WAL_CHECKPOINT_MS, onThread: (taken) => this.db.autoCheckpoint(!taken) },
     };
   }
 

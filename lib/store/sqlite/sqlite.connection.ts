@@ -5,6 +5,9 @@ import { SQLITE_MEMORY } from '../../managed-jobs.messages.js';
 import { ManagedJobsConfigurationError } from '../../errors/managed-jobs.errors.js';
 import type { Sql } from './common.sql.js';
 
+/** SQLite's default: a commit that leaves more pages than this in the write-ahead log checkpoints it. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+
 /** How long a write may keep meeting a lock held by another connection before it gives up. */
 const BUSY_DEADLINE_MS = 30_000;
 
@@ -124,6 +127,18 @@ export class SqliteConnection {
         await sleep(Math.min(50, 1 + attempt * 2) * (0.5 + Math.random()));
       }
     }
+  }
+
+  /**
+   * Whether this connection checkpoints the write-ahead log at its commits (SQLite's default: once
+   * the log passes 1,000 pages). Off while a worker's lease keeper thread checkpoints it instead
+   * (lib/worker/lease-keeper.thread.ts): a checkpoint copies the log into the database file and
+   * syncs it inside the commit that triggers it. Measured (bench latencyIn, SQLite, 500 jobs 5 ms
+   * apart, 3 alternated runs): p99 1.17–2.43 ms with the commit's checkpoints, 0.68–0.79 ms without;
+   * the stalls were the jobs that arrived every ~96 commits.
+   */
+  autoCheckpoint(on: boolean): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? WAL_AUTOCHECKPOINT_PAGES : 0}`);
   }
 
   /** Changes whenever another connection (in this process or another) commits to the file. */
