@@ -13,30 +13,33 @@ import { JOB_STORE } from '../../lib/managed-jobs.constants.js';
 import type { JobStore, RunRef } from '../../lib/store/job-store.interface.js';
 import { LeaseKeeper } from '../../lib/worker/lease-keeper.js';
 import { createTestApp } from '../support/app.js';
-import { createTestDatabase, dialects, waitFor, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, dialects, waitFor, type Dialect, type TestDatabase } from '../support/databases.js';
 import { LongJob, Probe } from '../fixtures/jobs.js';
 import type { TestTypeOrmOptions } from '../support/databases.js';
 
 const LEASE_MS = 1000;
 const WORKER = 'keeper-test';
 
-describe.each(dialects)('the lease keeper on %s', (dialect) => {
-  let db: TestDatabase;
-  let app: INestApplication;
-  let store: JobStore;
-
+/** A fresh database and an app without a worker (the test runs the keeper itself) around each test. */
+function appPerTest(dialect: Dialect) {
+  const t = {} as { db: TestDatabase; app: INestApplication; store: JobStore };
   beforeEach(async () => {
-    db = await createTestDatabase(dialect);
-    app = await createTestApp(db, { providers: [Probe, LongJob], options: { worker: { enabled: false } } });
-    store = app.get(JOB_STORE);
+    t.db = await createTestDatabase(dialect);
+    t.app = await createTestApp(t.db, { providers: [Probe, LongJob], options: { worker: { enabled: false } } });
+    t.store = t.app.get(JOB_STORE);
   });
-
   afterEach(async () => {
-    await app.close();
-    await db.drop();
+    await t.app.close();
+    await t.db.drop();
   });
+  return t;
+}
+
+describe.each(dialects)('the lease keeper on %s', (dialect) => {
+  const t = appPerTest(dialect);
 
   it.each(['thread', 'event loop'] as const)('renews held runs (%s), reports a stopped one, drops a released one', async (where) => {
+    const { app, store } = t;
     const runner = app.get(JobRunnerService);
     await runner.dispatchMany(LongJob, [{ payload: {} }, { payload: {} }, { payload: {} }]);
     const claimed = await store.claim({ queue: 'default', types: ['long'], limit: 3, workerId: WORKER, leaseMs: LEASE_MS });
@@ -83,21 +86,10 @@ describe.each(dialects)('the lease keeper on %s', (dialect) => {
 });
 
 describe('the lease keeper thread on sqlite', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
-
-  beforeEach(async () => {
-    db = await createTestDatabase('sqlite');
-    app = await createTestApp(db, { providers: [Probe, LongJob], options: { worker: { enabled: false } } });
-  });
-
-  afterEach(async () => {
-    await app.close();
-    await db.drop();
-  });
+  const t = appPerTest('sqlite');
 
   it('checkpoints the write-ahead log while it runs, and hands the checkpoints back to the loop when it stops', async () => {
-    const store: JobStore = app.get(JOB_STORE);
+    const { app, store, db } = t;
     const handOvers: boolean[] = [];
     // The store's own target, watched: when the thread takes the checkpoints over and gives them back.
     const watched = Object.create(store, {
