@@ -79,6 +79,8 @@ export const HAND_BACK_FAILED = (reason: string) => `Could not hand jobs back ($
 export const LEASE_RENEWAL_FAILED = (reason: string) => `Renewing leases failed: ${reason}`;
 export const LEASE_KEEPER_ON_LOOP = (reason: string) =>
   `Leases are renewed on the event loop (${reason}): a handler that blocks it for longer than worker.leaseMs can be run twice.`;
+export const WAL_CHECKPOINT_ON_LOOP = (reason: string) =>
+  `The SQLite write-ahead log is checkpointed at the worker's commits again (the lease keeper thread's checkpoint failed: ${reason}).`;
 export const REQUEUED_LOST = (count: number) => `Re-queued ${count} job(s) of a lost worker.`;
 export const REAP_FAILED = (reason: string) => `Reaping expired leases failed: ${reason}`;
 export const STOPPED_RESULT_NOT_KEPT = (jobId: string, why: string) => `Could not keep the result of stopped job ${jobId}: ${why}`;

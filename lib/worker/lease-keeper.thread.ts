@@ -18,7 +18,7 @@
  * SQLite (`workerData.checkpointMs` > 0): the thread also checkpoints the write-ahead log, PASSIVE
  * (it never waits for a lock nor holds up a writer), every `checkpointMs`. Out: `{ checkpointing:
  * true }` once its connection is open (the loop's connection then stops checkpointing at its
- * commits), `{ checkpointing: false, warn }` when a checkpoint failed (it stops: the loop's
+ * commits), `{ checkpointing: false, error }` when a checkpoint failed (it stops: the loop's
  * connection checkpoints again).
  */
 export const SHARED_LAST_BEAT = 0;
@@ -127,7 +127,7 @@ function checkpoint() {
     return true;
   } catch (error) {
     clearInterval(checkpointTimer);
-    parentPort.postMessage({ checkpointing: false, warn: 'write-ahead log checkpoint: ' + String((error && error.message) || error) });
+    parentPort.postMessage({ checkpointing: false, error: String((error && error.message) || error) });
     return false;
   }
 }

@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Logger } from '@nestjs/common';
-import { LEASE_KEEPER_ON_LOOP, LEASE_RENEWAL_FAILED } from '../managed-jobs.messages.js';
+import { LEASE_KEEPER_ON_LOOP, LEASE_RENEWAL_FAILED, WAL_CHECKPOINT_ON_LOOP } from '../managed-jobs.messages.js';
 import type { JobStore, LeaseRenewalTarget, RunRef } from '../store/job-store.interface.js';
 import { withTimeout } from './in-flight.js';
 import { LEASE_KEEPER_THREAD, SHARED_HELD, SHARED_LAST_BEAT } from './lease-keeper.thread.js';
@@ -149,12 +149,13 @@ export class LeaseKeeper {
       },
     });
     thread.unref(); // as the heartbeat timer was: the poll timer is what keeps a worker process alive
-    thread.on('message', (message: { warn?: string; checkpointing?: boolean }) => {
+    thread.on('message', (message: { warn?: string; checkpointing?: boolean; error?: string }) => {
       if (message.warn) this.deps.logger.warn(LEASE_RENEWAL_FAILED(`lease keeper thread: ${message.warn}`));
       if (message.checkpointing === true && target.walCheckpoint && !this.stopping) {
         this.checkpointing = target.walCheckpoint;
         this.checkpointing.onThread(true);
       } else if (message.checkpointing === false) {
+        this.deps.logger.warn(WAL_CHECKPOINT_ON_LOOP(message.error ?? 'unknown error'));
         this.checkpointsBack();
       }
     });

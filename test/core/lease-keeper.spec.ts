@@ -13,9 +13,8 @@ import { JOB_STORE } from '../../lib/managed-jobs.constants.js';
 import type { JobStore, RunRef } from '../../lib/store/job-store.interface.js';
 import { LeaseKeeper } from '../../lib/worker/lease-keeper.js';
 import { createTestApp } from '../support/app.js';
-import { createTestDatabase, dialects, waitFor, type Dialect, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, dialects, waitFor, type Dialect, type TestDatabase, type TestTypeOrmOptions } from '../support/databases.js';
 import { LongJob, Probe } from '../fixtures/jobs.js';
-import type { TestTypeOrmOptions } from '../support/databases.js';
 
 const LEASE_MS = 1000;
 const WORKER = 'keeper-test';

@@ -45,8 +45,8 @@ import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
  * (it writes and syncs the database file): measured (bench latencyIn/latencyX, SQLite, 500 jobs 5 ms
  * apart, 3 alternated runs, medians, ms), loop's own checkpoints → every 100 / 300 / 1,000 ms:
  * in-process p95 0.51 → 0.59 / 0.54 / 0.51, p99 1.93 → 0.89 / 0.68 / 0.72; cross-process p95
- * 0.81 → 0.96 / 0.94 / 0.87. Longer periods let the log grow further between two (one-by-one
- * dispatches: ~7 MB at 100 ms; the test allows 24 MB at this period).
+ * 0.81 → 0.96 / 0.94 / 0.87. Longer periods let the log grow further between two (3,000 one-by-one
+ * dispatches: 7.4 MB at 100 ms and at 250 ms; test/core/lease-keeper.spec.ts allows 24 MB).
  */
 const WAL_CHECKPOINT_MS = 250;
 
