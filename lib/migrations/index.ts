@@ -26,6 +26,7 @@ import { ManagedJobsMysqlWorkflows1765100000000 } from './mysql-workflows.migrat
 import { ManagedJobsPostgresEndedCounts1765200000000 } from './postgres-ended-counts.migration.js';
 import { ManagedJobsSqliteEndedCounts1765200000000 } from './sqlite-ended-counts.migration.js';
 import { ManagedJobsMysqlEndedCounts1765200000000 } from './mysql-ended-counts.migration.js';
+import { ManagedJobsPostgresKeyedClaim1765300000000 } from './postgres-keyed-claim.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -45,6 +46,7 @@ export function managedJobsMigrations(type: string): MigrationClass[] {
         ManagedJobsPostgresOperations1765000000000,
         ManagedJobsPostgresWorkflows1765100000000,
         ManagedJobsPostgresEndedCounts1765200000000,
+        ManagedJobsPostgresKeyedClaim1765300000000,
       ];
     case 'mysql':
     case 'mariadb':

@@ -45,7 +45,7 @@ export interface LimitedClaimResult {
 }
 
 /** Keys locked per claim: enough for `limit` jobs even when half the keys are busy. */
-function keysToLock(c: LimitedClaimRequest): number {
+export function keysToLock(c: LimitedClaimRequest): number {
   const perKey = c.concurrency ?? c.rate!.max;
   return Math.min(500, 2 * Math.ceil(c.limit / perKey) + 2);
 }

@@ -131,8 +131,8 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       expect(new Set(rest.jobs.map((j) => j.jobId))).toEqual(new Set([a3, b2].map((j) => j.jobId)));
     });
 
-    it('completeAndClaimLimited (SQLite only): the completions first, then the claim sees their keys free, in one transaction', async () => {
-      if (fixture.name !== 'sqlite') return expect(store.completeAndClaimLimited).toBeUndefined();
+    it('completeAndClaimLimited (SQLite, PostgreSQL): the completions first, then the claim sees their keys free, in one transaction', async () => {
+      if (fixture.name !== 'sqlite' && fixture.name !== 'postgres') return expect(store.completeAndClaimLimited).toBeUndefined();
       await store.insert([keyed({ concurrencyKey: 'one' }), keyed({ concurrencyKey: 'one' })]);
       const [first] = (await store.claimLimited(limitedOf({ concurrency: 1 }))).jobs;
       expect((await store.claimLimited(limitedOf({ concurrency: 1 }))).jobs).toEqual([]);
@@ -146,8 +146,27 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       expect(both.completed.map((c) => c.jobId)).toEqual([first.jobId]);
       expect(both.claimed.jobs).toHaveLength(1);
       expect(both.claimed.jobs[0].jobId).not.toBe(first.jobId);
+      expect(both.completed[0].finishedAt).toBeInstanceOf(Date);
       expect(await count(`status = 'completed'`)).toBe(1);
       expect(await count(`status = 'running'`)).toBe(1);
+      // the completion's ledger row, written by the same statement
+      const ledger = await ds.query(`SELECT outcome, worker_id FROM managed_job_attempts WHERE job_id = '${first.jobId}'`);
+      expect(ledger.map((r: any) => [r.outcome, r.worker_id])).toEqual([['completed', limitedOf({}).workerId]]);
+    });
+
+    it('completeAndClaimLimited of a rate-limited type: the completions and the claim in one commit', async () => {
+      if (!store.completeAndClaimLimited) return;
+      const rate = { max: 1, perSeconds: 60 };
+      await store.insert([keyed({ rateKey: 'api', rateSlots: 1 }), keyed({ rateKey: 'api', rateSlots: 1 })]);
+      const [first] = (await store.claimLimited(limitedOf({ rate }))).jobs;
+      const done = { jobId: first.jobId, fence: first.fence, result: null, progress: 100, message: null };
+      const both = await store.completeAndClaimLimited([done], limitedOf({ rate }));
+      expect(both.completed.map((c) => c.jobId)).toEqual([first.jobId]);
+      // the window's one start is taken: nothing claimed, and the claim says when the window opens
+      expect(both.claimed.jobs).toEqual([]);
+      expect(both.claimed.retryAt!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+      expect(await count(`status = 'completed'`)).toBe(1);
+      expect(await count(`status = 'pending'`)).toBe(1);
     });
 
     it('serves the least recently served key first', async () => {

@@ -3,11 +3,12 @@
  * keys, and the statements of a limited claim (see lib/store/limited-claim.ts for the order).
  * Plain jobs never reach these: their insert and claim keep their own texts.
  */
-import type { LimitedClaimRequest, NewJob } from '../job-store.interface.js';
+import type { Completion, LimitedClaimRequest, NewJob } from '../job-store.interface.js';
 import type { KeyColumn } from '../limited-claim.js';
 import { HOLDS_UNIQUE_KEY } from '../../queue-control/unique-predicate.js';
 import { NOW, plusMs, type Sql } from './common.sql.js';
 import { INSERT_COLUMNS, INSERTED, jobColumnArrays, runControlArrays, sharesOptions, uniformValues } from './jobs.sql.js';
+import { completionValues } from './run-end.sql.js';
 
 /** As `insertJobs`, with the keys: a job whose unique key is held is skipped (`ON CONFLICT … DO NOTHING`, no error, nothing written). */
 export function insertKeyedJobs(jobs: NewJob[], channel: string, notifyPayload: string): Sql {
@@ -192,5 +193,19 @@ export function claimPicked(c: LimitedClaimRequest, jobIds: string[], servedKeys
     )
     SELECT * FROM claimed ORDER BY priority DESC, job_id`,
     values: [c.type, servedKeys, c.workerId, c.leaseMs, jobIds],
+  };
+}
+
+/**
+ * A concurrency-keyed type's claim in one round trip, after recording `runs` (none: a claim alone):
+ * `managed_jobs_claim_keyed` (lib/migrations/postgres-keyed-claim.migration.ts) runs the lock, pick
+ * and claim above, each statement with its own snapshot. Rows of completed runs come first
+ * (`status = 'completed'`, only `job_id` and `finished_at` set), then the claimed jobs.
+ */
+export function claimKeyed(runs: Completion[], c: LimitedClaimRequest, lockCount: number): Sql {
+  return {
+    text: `SELECT * FROM managed_jobs_claim_keyed($1::uuid[], $2::int[], $3::jsonb[], $4::int[], $5::text[], $6::text, $7::text, $8::text,
+      $9::int, $10::int, $11::int, $12::float8)`,
+    values: [...completionValues(runs, c.workerId), c.type, c.queue, lockCount, c.limit, c.concurrency, c.leaseMs],
   };
 }

@@ -34,7 +34,7 @@ function completeCtes(first: number): string {
     )`;
 }
 
-function completionValues(runs: Completion[], workerId: string): unknown[] {
+export function completionValues(runs: Completion[], workerId: string): unknown[] {
   return [
     runs.map((r) => r.jobId),
     runs.map((r) => r.fence),
