@@ -2,6 +2,8 @@
  * The claim of a concurrency- or rate-limited job type, the same on every dialect: a plan of
  * steps (each one statement) that a store runs inside one transaction, asynchronously
  * (PostgreSQL, MySQL/MariaDB: `runLimitedClaim`) or synchronously (SQLite: `runLimitedClaimSync`).
+ * PostgreSQL runs a concurrency-keyed claim (no rate limit) server-side instead, the same steps in
+ * one statement: `managed_jobs_claim_keyed` (lib/migrations/postgres-keyed-claim.migration.ts).
  *
  * Design note (why not the plain claim with a filter):
  * - The unit of work is a *key*, not a job. `managed_job_keys` has one row per (type, key); a
