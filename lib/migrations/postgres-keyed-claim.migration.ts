@@ -45,12 +45,21 @@ export class ManagedJobsPostgresKeyedClaim1765300000000 implements MigrationInte
       END IF;
 
       -- Keys with due jobs, least recently served first; keys another claimer holds are skipped.
-      -- The probe of each key's own index, as lockKeys in lib/store/postgres/queue-control.sql.ts.
+      -- The keys come from the due jobs, not from managed_job_keys: a walk of the key index that
+      -- jumps from one key to the next (one probe per key with due jobs), so the keys of past
+      -- tenants that have nothing queued cost nothing. (Probing every key row for a due job was
+      -- 27 ms a claim with 10,000 idle keys, against 2 ms with none.)
+      WITH RECURSIVE due(key_name) AS (
+        (SELECT j.concurrency_key FROM managed_jobs j WHERE j.status = 'pending' AND j.type = p_type AND j.concurrency_key IS NOT NULL
+          AND (j.queue || '') = p_queue AND j.available_at <= v_now ORDER BY j.concurrency_key LIMIT 1)
+        UNION ALL
+        SELECT (SELECT j.concurrency_key FROM managed_jobs j WHERE j.status = 'pending' AND j.type = p_type AND j.concurrency_key > d.key_name
+          AND (j.queue || '') = p_queue AND j.available_at <= v_now ORDER BY j.concurrency_key LIMIT 1)
+        FROM due d WHERE d.key_name IS NOT NULL
+      )
       SELECT array_agg(s.key_name ORDER BY s.served_at NULLS FIRST, s.key_name) INTO v_keys FROM (
         SELECT k.key_name, k.served_at FROM managed_job_keys k
-        CROSS JOIN LATERAL (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = p_type AND j.concurrency_key = k.key_name
-          AND (j.queue || '') = p_queue AND j.available_at <= v_now ORDER BY j.priority DESC, j.job_id LIMIT 1) due
-        WHERE k.type = p_type
+        WHERE k.type = p_type AND k.key_name = ANY(ARRAY(SELECT d.key_name FROM due d WHERE d.key_name IS NOT NULL))
         ORDER BY k.served_at NULLS FIRST, k.key_name
         LIMIT p_lock_count
         FOR UPDATE OF k SKIP LOCKED) s;

@@ -107,6 +107,21 @@ export function uniqueHolders(pairs: Array<{ type: string; key: string }>): Sql 
 const SAME_QUEUE = `(j.queue || '') = $2`;
 
 /**
+ * The keys of the type that have due jobs in the queue, each once: a walk of the key's own index
+ * that jumps from one key to the next (one probe per key with due jobs), so the key rows of past
+ * tenants with nothing queued cost nothing. Probing every key row for a due job instead was 27 ms a
+ * claim with 10,000 idle keys, against 2 ms with none (PostgreSQL, 100 busy keys).
+ */
+const dueKeys = (column: KeyColumn) => `WITH RECURSIVE due(key_name) AS (
+      (SELECT j.${column} FROM managed_jobs j WHERE j.status = 'pending' AND j.type = $1 AND j.${column} IS NOT NULL
+        AND ${SAME_QUEUE} AND j.available_at <= ${NOW} ORDER BY j.${column} LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.${column} FROM managed_jobs j WHERE j.status = 'pending' AND j.type = $1 AND j.${column} > d.key_name
+        AND ${SAME_QUEUE} AND j.available_at <= ${NOW} ORDER BY j.${column} LIMIT 1)
+      FROM due d WHERE d.key_name IS NOT NULL
+    )`;
+
+/**
  * Lock up to `count` keys of the type that have due jobs in the queue, least recently served
  * first; keys another claimer holds are skipped. The running count and tokens of a locked key are
  * read by the next statement, whose snapshot is taken after the lock: no claimer can change them
@@ -114,15 +129,10 @@ const SAME_QUEUE = `(j.queue || '') = $2`;
  */
 export function lockKeys(c: LimitedClaimRequest, column: KeyColumn, count: number): Sql {
   return {
-    // A LATERAL probe in the key index's order with LIMIT 1, not EXISTS: without statistics (a
-    // fresh table) the planner made EXISTS a semi-join that read every pending job of the type
-    // once per key (288 ms for 100 keys of 100 jobs), and without the ORDER BY, with statistics,
-    // a sequential scan "expected to match soon" (45 ms with 100k jobs in a busy key). In this
-    // form it is one probe of the key's own index per key.
-    text: `SELECT k.key_name FROM managed_job_keys k
-      CROSS JOIN LATERAL (SELECT 1 FROM managed_jobs j WHERE j.status = 'pending' AND j.type = $1 AND j.${column} = k.key_name
-        AND ${SAME_QUEUE} AND j.available_at <= ${NOW} ORDER BY j.priority DESC, j.job_id LIMIT 1) due
-      WHERE k.type = $1
+    // The keys named by an array (primary-key probes): as a join, a generic plan hashed every key row.
+    text: `${dueKeys(column)}
+      SELECT k.key_name FROM managed_job_keys k
+      WHERE k.type = $1 AND k.key_name = ANY(ARRAY(SELECT d.key_name FROM due d WHERE d.key_name IS NOT NULL))
       ORDER BY k.served_at NULLS FIRST, k.key_name
       LIMIT $3
       FOR UPDATE OF k SKIP LOCKED`,

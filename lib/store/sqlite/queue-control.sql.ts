@@ -60,9 +60,22 @@ export function uniqueHolder(type: string, key: string): Sql {
  */
 const KEY_INDEX = { concurrency_key: 'idx_managed_jobs_ckey', rate_key: 'idx_managed_jobs_rkey' };
 
-const lockKeysText = (column: KeyColumn) => `SELECT k.key_name FROM managed_job_keys k
-  WHERE k.type = @type AND EXISTS (SELECT 1 FROM managed_jobs j INDEXED BY ${KEY_INDEX[column]} WHERE j.status = 'pending' AND j.type = @type AND j.${column} = k.key_name
-    AND j.queue = @queue AND j.available_at <= @now)
+/**
+ * The keys with due jobs come from the key's own index, walked from one key to the next (one probe
+ * per key with due jobs), not from every key row: the key rows of past tenants with nothing
+ * queued cost nothing (see lockKeys in lib/store/postgres/queue-control.sql.ts, measured there).
+ */
+const nextDueKey = (column: KeyColumn, after: string) => `(SELECT j.${column} FROM managed_jobs j INDEXED BY ${KEY_INDEX[column]}
+      WHERE j.status = 'pending' AND j.type = @type AND j.${column} IS NOT NULL${after} AND j.queue = @queue AND j.available_at <= @now
+      ORDER BY j.${column} LIMIT 1)`;
+
+const lockKeysText = (column: KeyColumn) => `WITH RECURSIVE due(key_name) AS (
+    SELECT ${nextDueKey(column, '')}
+    UNION ALL
+    SELECT ${nextDueKey(column, ` AND j.${column} > due.key_name`)} FROM due WHERE due.key_name IS NOT NULL
+  )
+  SELECT k.key_name FROM managed_job_keys k
+  WHERE k.type = @type AND k.key_name IN (SELECT key_name FROM due WHERE key_name IS NOT NULL)
   ORDER BY k.served_at, k.key_name
   LIMIT @count`;
 const LOCK_KEYS = { concurrency_key: lockKeysText('concurrency_key'), rate_key: lockKeysText('rate_key') };
