@@ -52,7 +52,7 @@ export const CONTROLLER_NOT_MOUNTED = () =>
 export const CONTROLLER_DISABLED = () =>
   `The bundled controller is mounted (controller: true) but http.enabled is false. Remove one of the two: controller: true mounts it, http.enabled: false says not to.`;
 export const MIGRATIONS_NOT_RUN = (type: string, detail: string) =>
-  `The nestjs-managed-jobs tables are missing (${detail}). Run the shipped migrations: add migrations: managedJobsMigrations('${type}') and migrationsRun: true to your TypeOrmModule.forRoot() options (or add managedJobsMigrations('${type}') to the migrations your CLI runs).`;
+  `The nestjs-managed-jobs tables are missing or out of date (${detail}). Run the shipped migrations: add migrations: managedJobsMigrations('${type}') and migrationsRun: true to your TypeOrmModule.forRoot() options (or add managedJobsMigrations('${type}') to the migrations your CLI runs).`;
 /** `database`: 'SQLite' (the database whose store cannot relay job events). */
 export const EVENTS_IN_PROCESS = (database: string, why: string) =>
   `${database}: ${why}, but job events (@OnEvent listeners and live progress over socket.io) stay in the process that ran the job; browsers connected to another process see no live progress (they can poll JobRunnerService.find() or GET /jobs/:jobId). Use PostgreSQL or MySQL/MariaDB to relay events between processes, or run the worker in the web process.`;

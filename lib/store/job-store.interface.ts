@@ -184,8 +184,9 @@ export interface QueueStore {
    */
   completeAndClaim(runs: Completion[], claim: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }>;
   /**
-   * `complete` then `claimLimited`, in one transaction (all or nothing). Present where statements
-   * run one at a time (SQLite), whose commit is a real cost; elsewhere they are sent apart.
+   * `complete` then `claimLimited`, in one transaction (all or nothing). Present where that saves
+   * a commit (SQLite: statements run one at a time) or round trips (PostgreSQL: a concurrency-keyed
+   * claim and the completions are one statement); elsewhere (MySQL/MariaDB) they are sent apart.
    */
   completeAndClaimLimited?(runs: Completion[], claim: LimitedClaimRequest): Promise<{ completed: CompletedRun[]; claimed: LimitedClaim }>;
   fail(run: Failure, workerId: string): Promise<ManagedJobEntity | null>;

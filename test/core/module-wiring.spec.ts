@@ -2,6 +2,7 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import {
   JobEventsPublisher,
   JobRunnerService,
@@ -126,6 +127,29 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
     expect(failure).toBeInstanceOf(ManagedJobsConfigurationError);
     expect(failure!.message).toContain(`migrations: managedJobsMigrations('${type}') and migrationsRun: true`);
     expect(failure!.message).toMatch({ sqlite: /no such table/, postgres: /does not exist/, mariadb: /doesn't exist/ }[dialect]);
+  });
+
+  // The keyed claim's function exists on PostgreSQL only (ManagedJobsPostgresKeyedClaim1765300000000).
+  (dialect === 'postgres' ? it : it.skip)('fails the boot with the fix when the migration of the keyed claim function has not run', async () => {
+    const ds = new DataSource({ ...db.typeorm, migrations: managedJobsMigrations('postgres') } as any);
+    await ds.initialize();
+    await ds.runMigrations();
+    // An app upgraded without running the new migration: every table there, the function not.
+    await ds.undoLastMigration();
+    await ds.destroy();
+    const moduleRef = Test.createTestingModule({
+      imports: [TypeOrmModule.forRoot({ ...db.typeorm, autoLoadEntities: true } as any), ManagedJobsModule.forRoot({ storage: storage() })],
+    });
+    const failure = await moduleRef.compile().then(
+      async (ref) => {
+        await ref.close();
+        return null;
+      },
+      (error: Error) => error,
+    );
+    expect(failure).toBeInstanceOf(ManagedJobsConfigurationError);
+    expect(failure!.message).toContain(`migrations: managedJobsMigrations('postgres') and migrationsRun: true`);
+    expect(failure!.message).toMatch(/managed_jobs_claim_keyed.*does not exist/);
   });
 
   it('logs one line saying what runs, and without an event relay (SQLite) warns once that events stay in-process when the worker is elsewhere', async () => {
