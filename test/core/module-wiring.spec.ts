@@ -112,18 +112,23 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
   beforeEach(async () => (db = await createTestDatabase(dialect)));
   afterEach(async () => db.drop());
 
-  it('fails the boot with the fix when the migrations have not run, instead of polling a missing table', async () => {
-    const type = db.typeorm.type;
+  /** Boots the module on the database as it is (no `migrationsRun`): the error it fails with, or null. */
+  const bootWithoutMigrations = async (): Promise<Error | null> => {
     const moduleRef = Test.createTestingModule({
       imports: [TypeOrmModule.forRoot({ ...db.typeorm, autoLoadEntities: true } as any), ManagedJobsModule.forRoot({ storage: storage() })],
     });
-    const failure = await moduleRef.compile().then(
+    return moduleRef.compile().then(
       async (ref) => {
         await ref.close();
         return null;
       },
       (error: Error) => error,
     );
+  };
+
+  it('fails the boot with the fix when the migrations have not run, instead of polling a missing table', async () => {
+    const type = db.typeorm.type;
+    const failure = await bootWithoutMigrations();
     expect(failure).toBeInstanceOf(ManagedJobsConfigurationError);
     expect(failure!.message).toContain(`migrations: managedJobsMigrations('${type}') and migrationsRun: true`);
     expect(failure!.message).toMatch({ sqlite: /no such table/, postgres: /does not exist/, mariadb: /doesn't exist/ }[dialect]);
@@ -137,16 +142,7 @@ describe.each(dialects)('start-up checks on %s', (dialect) => {
     // An app upgraded without running the new migration: every table there, the function not.
     await ds.undoLastMigration();
     await ds.destroy();
-    const moduleRef = Test.createTestingModule({
-      imports: [TypeOrmModule.forRoot({ ...db.typeorm, autoLoadEntities: true } as any), ManagedJobsModule.forRoot({ storage: storage() })],
-    });
-    const failure = await moduleRef.compile().then(
-      async (ref) => {
-        await ref.close();
-        return null;
-      },
-      (error: Error) => error,
-    );
+    const failure = await bootWithoutMigrations();
     expect(failure).toBeInstanceOf(ManagedJobsConfigurationError);
     expect(failure!.message).toContain(`migrations: managedJobsMigrations('postgres') and migrationsRun: true`);
     expect(failure!.message).toMatch(/managed_jobs_claim_keyed.*does not exist/);
