@@ -34,6 +34,9 @@ import { UniqueKeyHeldError } from '../../errors/managed-jobs.errors.js';
 /** A claim of a type with a concurrency limit and no rate limit: one statement (`claimKeyed`). */
 const keyedOnly = (c: LimitedClaimRequest) => c.concurrency !== null && c.rate === null;
 
+/** A row `{ job_id, finished_at }` of a completion statement, as the worker takes it. */
+const completedRun = (row: { job_id: string; finished_at: unknown }): CompletedRun => ({ jobId: row.job_id, finishedAt: toDate(row.finished_at)! });
+
 /** unique_violation */
 const UNIQUE_VIOLATION = '23505';
 /** A unique job whose holder finished between our insert and our read is inserted again, at most this often. */
@@ -91,8 +94,7 @@ export class PostgresQueueStore implements QueueStore {
   async completeAndClaimLimited(runs: Completion[], c: LimitedClaimRequest): Promise<{ completed: CompletedRun[]; claimed: LimitedClaim }> {
     if (keyedOnly(c)) return this.claimKeyed(runs, c);
     return this.db.transaction(async (query) => {
-      const rows = await query(completeJobs(runs, c.workerId));
-      const completed = rows.map((r) => ({ jobId: r.job_id, finishedAt: toDate(r.finished_at)! }));
+      const completed = (await query(completeJobs(runs, c.workerId))).map(completedRun);
       return { completed, claimed: await this.claimLimitedIn(query, c) };
     });
   }
@@ -101,7 +103,7 @@ export class PostgresQueueStore implements QueueStore {
     const completed: CompletedRun[] = [];
     const jobs: ManagedJobEntity[] = [];
     for (const row of await this.db.query(claimKeyed(runs, c, keysToLock(c)))) {
-      if (row.status === JobStatus.Completed) completed.push({ jobId: row.job_id, finishedAt: toDate(row.finished_at)! });
+      if (row.status === JobStatus.Completed) completed.push(completedRun(row));
       else jobs.push(toJob(row));
     }
     return { completed, claimed: { jobs, retryAt: null } };
@@ -161,7 +163,7 @@ export class PostgresQueueStore implements QueueStore {
   }
 
   async complete(runs: Completion[], workerId: string): Promise<CompletedRun[]> {
-    return (await this.db.query(completeJobs(runs, workerId))).map((r) => ({ jobId: r.job_id, finishedAt: toDate(r.finished_at)! }));
+    return (await this.db.query(completeJobs(runs, workerId))).map(completedRun);
   }
 
   async completeAndClaim(runs: Completion[], c: ClaimRequest): Promise<{ completed: CompletedRun[]; claimed: ManagedJobEntity[] }> {
