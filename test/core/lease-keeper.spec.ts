@@ -53,7 +53,11 @@ describe.each(dialects)('the lease keeper on %s', (dialect) => {
     try {
       expect(keeper.threaded).toBe(where === 'thread');
       keeper.hold(claimed);
-      await sleep(300);
+      // Wait for the first renewal: the thread loads its driver and connects first, which took over a
+      // second on a loaded CI machine (MariaDB), longer than the 300 ms this waited before.
+      const leaseOf = async () => (await store.find(kept.jobId))!.leaseExpiresAt!.getTime();
+      const claimedLease = await leaseOf();
+      await waitFor(async () => ((await leaseOf()) > claimedLease ? true : null), { timeoutMs: 10_000, description: 'the first renewal' });
       if (where === 'thread') {
         // The loop is blocked for 2.5 leases: only the thread can renew (as for a CPU-bound handler),
         // and it knows no list of runs: it renews what the worker owns.
