@@ -174,6 +174,49 @@ describe.each(storeFixtures)('queue-control store contract on $name', (fixture) 
       expect(await count(`status = 'pending'`)).toBe(1);
     });
 
+    // A claim that fails (here: a trigger refusing every start) must take the completions sent with it
+    // down too; recorded alone, a worker that retries the pair would finish a run twice.
+    (fixture.name === 'sqlite' || fixture.name === 'postgres' ? it.each : it.skip.each)([
+      ['concurrency-keyed', { concurrency: 1 }, { concurrencyKey: 'one' }],
+      ['rate-limited', { rate: { max: 2, perSeconds: 60 } }, { rateKey: 'api', rateSlots: 2 }],
+    ] as const)('completeAndClaimLimited (%s): when the claim fails, the completions are not recorded either', async (_kind, limits, keys) => {
+      await store.insert([keyed(keys), keyed(keys)]);
+      const [first] = (await store.claimLimited(limitedOf({ ...limits, limit: 1 }))).jobs;
+      const done = { jobId: first.jobId, fence: first.fence, result: null, progress: 100, message: null };
+      await injectClaimFailure();
+      try {
+        await expect(store.completeAndClaimLimited!([done], limitedOf(limits))).rejects.toThrow(/injected claim failure/);
+      } finally {
+        await removeClaimFailure();
+      }
+      expect(await count(`status = 'running' AND job_id = '${first.jobId}' AND fence = ${first.fence}`)).toBe(1);
+      expect(await count(`status = 'pending'`)).toBe(1);
+      expect(Number((await ds.query(`SELECT count(*) AS n FROM managed_job_attempts`))[0].n)).toBe(0);
+      // sent again, the pair goes through whole
+      const both = await store.completeAndClaimLimited!([done], limitedOf(limits));
+      expect(both.completed.map((c) => c.jobId)).toEqual([first.jobId]);
+      expect(both.claimed.jobs).toHaveLength(1);
+    });
+
+    /** A trigger that refuses every start of a run (the claim's status change), until removed. */
+    async function injectClaimFailure(): Promise<void> {
+      if (fixture.name === 'sqlite') {
+        await ds.query(`CREATE TRIGGER injected_claim_failure BEFORE UPDATE OF status ON managed_jobs WHEN NEW.status = 'running'
+          BEGIN SELECT RAISE(ABORT, 'injected claim failure'); END`);
+        return;
+      }
+      await ds.query(`CREATE FUNCTION injected_claim_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'injected claim failure'; END $$`);
+      await ds.query(`CREATE TRIGGER injected_claim_failure BEFORE UPDATE OF status ON managed_jobs
+        FOR EACH ROW WHEN (NEW.status = 'running') EXECUTE FUNCTION injected_claim_failure()`);
+    }
+
+    async function removeClaimFailure(): Promise<void> {
+      if (fixture.name === 'sqlite') return void (await ds.query(`DROP TRIGGER injected_claim_failure`));
+      await ds.query(`DROP TRIGGER injected_claim_failure ON managed_jobs`);
+      await ds.query(`DROP FUNCTION injected_claim_failure()`);
+    }
+
     it('serves the least recently served key first', async () => {
       await store.insert([keyed({ concurrencyKey: 'x' }), keyed({ concurrencyKey: 'x' }), keyed({ concurrencyKey: 'y' })]);
       const first = await store.claimLimited(limitedOf({ concurrency: 5, limit: 1 }));
