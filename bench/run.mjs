@@ -15,6 +15,10 @@
  *            run only when named or by --check; --quick runs them at a tenth of the size)
  *            --durable (PostgreSQL with synchronous_commit on; default off, see lib/services.mjs)
  *            --profile (CPU profiles of the children in bench/.work/profiles, open in Chrome DevTools)
+ *   PostgreSQL's side, by environment: NMJ_BENCH_PG_STATEMENTS=1 appends each scenario's costliest
+ *            statements (pg_stat_statements: calls, total and mean time) to bench/.work/pg-statements.txt;
+ *            NMJ_BENCH_PG_EXPLAIN=<ms> logs the plans of 5% of the statements slower than that
+ *            (auto_explain with ANALYZE and BUFFERS) to bench/.work/pg-explain.log.
  *
  * It starts a throw-away PostgreSQL, a Redis server and (for ours-mariadb) a MariaDB server, runs every (scenario, contender) in a fresh
  * child process under the same Node 22 runtime (the `node` devDependency of bench/), and prints

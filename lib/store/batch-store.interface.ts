@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
+import type { BatchRow } from '../workflows/batch-row.js';
 import type { Completion, Failure, NewJob, ScopeFilter } from './job-store.interface.js';
 
 /**
@@ -36,7 +37,25 @@ export type BatchOp =
    */
   | { op: 'endedCounts'; jobIds: string[]; sign: 1 | -1 }
   /** Tell workers that jobs of these queues became due (on commit). */
-  | { op: 'wake'; queues: string[] };
+  | { op: 'wake'; queues: string[] }
+  /**
+   * Only where `BatchDriver.endsMembersInOneStatement`: members' completions in one statement (their
+   * batch rows locked in id order first, the runs completed with their ledger rows, the counters
+   * moved, the batches whose last member this was ended, the completed members' dependents read
+   * when the statement's snapshot already saw the locked batch rows); answers `MemberEnds`.
+   */
+  | { op: 'endMembers'; items: Array<{ jobId: string; batchId: string; completion: Completion }>; workerId: string };
+
+/** What members' completions did: the runs completed, each batch moved (in batch id order), the dependents to release. */
+export interface MemberEnds {
+  done: string[];
+  batches: Array<{ batchId: string; row: BatchRow | null; /** its last member was one of these */ finished: boolean }>;
+  /**
+   * The completed members' dependents, or null when they must be read by a statement of their own
+   * (one that sees everything committed before the batch locks were granted).
+   */
+  dependents: string[] | null;
+}
 
 /** The batch columns of inserted members. */
 export interface MemberColumns {
@@ -57,6 +76,8 @@ export interface BatchDriver {
   runWith<T>(manager: EntityManager, program: () => BatchProgram<T>): Promise<T>;
   /** A read outside any transaction. */
   read(q: { text: string; values: unknown[] }): Promise<any[]>;
+  /** Whether `endMembers` is one statement here (PostgreSQL); elsewhere members' completions take a few. */
+  readonly endsMembersInOneStatement?: boolean;
 }
 
 export type { ManagedJobEntity };

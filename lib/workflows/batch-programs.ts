@@ -13,7 +13,7 @@
 import { newJobId } from '../ids/job-id.js';
 import type { ManagedJobEntity } from '../entities/managed-job.entity.js';
 import { BATCH_CANCELLED, BATCH_DEPENDENCY_ENDED, BATCH_STOPPED_BY } from '../managed-jobs.messages.js';
-import type { BatchOp, BatchProgram } from '../store/batch-store.interface.js';
+import type { BatchOp, BatchProgram, MemberEnds } from '../store/batch-store.interface.js';
 import type { BatchSql } from '../store/batch.sql.js';
 import { ID_CHUNK } from '../store/batch.sql.js';
 import type { Completion, Failure, NewJob, ScopeFilter } from '../store/job-store.interface.js';
@@ -196,8 +196,8 @@ function* finish(sql: BatchSql, batch: BatchRow, status: BatchStatus, change: Ba
 type MemberRef = { jobId: string; key: string | null; batchId: string };
 
 /** A member's completion (null: the run was no longer its own). */
-export function* completeMember(sql: BatchSql, member: MemberRef, completion: Completion, workerId: string): BatchProgram<BatchChange | null> {
-  const { done, changes } = yield* completeMembers(sql, [{ member, completion }], workerId);
+export function* completeMember(sql: BatchSql, member: MemberRef, completion: Completion, workerId: string, oneStatement = false): BatchProgram<BatchChange | null> {
+  const { done, changes } = yield* completeMembers(sql, [{ member, completion }], workerId, oneStatement);
   return done.length ? (changes[0] ?? emptyChange()) : null;
 }
 
@@ -210,12 +210,32 @@ export function* completeMember(sql: BatchSql, member: MemberRef, completion: Co
  * whose last member this was. Whether a batch ends is decided from its locked row plus what this
  * transaction completed, so only one transaction ever sees its last member; `then` / `finally`
  * are still claimed by their conditional bit (`claimCallback`).
+ * `oneStatement` (PostgreSQL, `BatchDriver.endsMembersInOneStatement`): those steps are one
+ * statement, in the same order and with the same locks (`endMembers`).
  */
 export function* completeMembers(
   sql: BatchSql,
   items: Array<{ member: MemberRef; completion: Completion }>,
   workerId: string,
+  oneStatement = false,
 ): BatchProgram<{ done: string[]; changes: BatchChange[] }> {
+  const ends: MemberEnds = oneStatement
+    ? yield { op: 'endMembers', items: items.map((i) => ({ jobId: i.member.jobId, batchId: i.member.batchId, completion: i.completion })), workerId }
+    : yield* endMembers(sql, items, workerId);
+  const changes: BatchChange[] = ends.batches.map((b) => ({ batch: b.row, finished: b.finished, stoppedRunning: [], callbacks: [], queued: false }));
+  if (!changes.length) return { done: ends.done, changes };
+  const dependents = ends.dependents ?? (yield* dependentsOf(sql, items, ends));
+  if (dependents.length) changes[0].queued = yield* release(sql, dependents);
+  for (const change of changes) {
+    if (!change.finished || !change.batch) continue;
+    if (change.batch.status === BatchStatus.Completed) yield* dispatchCallback(sql, change.batch, 'then', change);
+    yield* dispatchCallback(sql, change.batch, 'finally', change);
+  }
+  return { done: ends.done, changes };
+}
+
+/** The batches locked, the runs completed and the counters moved, step by step (the dependents are read after). */
+function* endMembers(sql: BatchSql, items: Array<{ member: MemberRef; completion: Completion }>, workerId: string): BatchProgram<MemberEnds> {
   const batchIds = [...new Set(items.map((i) => i.member.batchId))].sort();
   const locked = new Map<string, BatchRow>();
   for (const part of chunks(batchIds)) for (const row of (yield all(sql.lockBatches(part))) as BatchRow[]) locked.set(row.batch_id, row);
@@ -223,7 +243,7 @@ export function* completeMembers(
   const ended = new Set(done);
   const counts = new Map<string, number>();
   for (const { member } of items) if (ended.has(member.jobId) && locked.has(member.batchId)) counts.set(member.batchId, (counts.get(member.batchId) ?? 0) + 1);
-  if (!counts.size) return { done, changes: [] };
+  if (!counts.size) return { done, batches: [], dependents: null };
   const moves = [...counts.keys()].sort().map((batchId) => {
     const row = locked.get(batchId)!;
     const completed = counts.get(batchId)!;
@@ -237,20 +257,17 @@ export function* completeMembers(
     if (Array.isArray(rows) && rows.length) for (const row of rows as BatchRow[]) after.set(row.batch_id, row);
     else for (const row of (yield all(sql.lockBatches(part.map((m) => m.batchId)))) as BatchRow[]) after.set(row.batch_id, row);
   }
-  const changes: BatchChange[] = [];
-  const byId = new Map(moves.map((m) => [m.batchId, m]));
-  for (const batchId of byId.keys()) changes.push({ batch: after.get(batchId) ?? null, finished: byId.get(batchId)!.status !== null, stoppedRunning: [], callbacks: [], queued: false });
-  // Dependents of every completed member at once (the rows of members without any cost one index probe each).
+  return { done, batches: moves.map((m) => ({ batchId: m.batchId, row: after.get(m.batchId) ?? null, finished: m.status !== null })), dependents: null };
+}
+
+/** Dependents of every completed member of a moved batch at once (the rows of members without any cost one index probe each). */
+function* dependentsOf(sql: BatchSql, items: Array<{ member: MemberRef }>, ends: MemberEnds): BatchProgram<string[]> {
+  const done = new Set(ends.done);
+  const moved = new Set(ends.batches.map((b) => b.batchId));
+  const counted = items.filter((i) => done.has(i.member.jobId) && moved.has(i.member.batchId)).map((i) => i.member.jobId);
   const dependents = new Set<string>();
-  const counted = items.filter((i) => ended.has(i.member.jobId) && counts.has(i.member.batchId)).map((i) => i.member.jobId);
   for (const part of chunks(counted)) for (const d of (yield all(sql.dependents(part))) as Array<{ job_id: string }>) dependents.add(d.job_id);
-  if (dependents.size) changes[0].queued = yield* release(sql, [...dependents]);
-  for (const change of changes) {
-    if (!change.finished || !change.batch) continue;
-    if (change.batch.status === BatchStatus.Completed) yield* dispatchCallback(sql, change.batch, 'then', change);
-    yield* dispatchCallback(sql, change.batch, 'finally', change);
-  }
-  return { done, changes };
+  return [...dependents];
 }
 
 /** Batches per `completeInBatches` statement (four parameters each at most). */

@@ -170,7 +170,7 @@ export class Workflows {
       this.completions.unshift(...group.filter((g) => g.workerId !== workerId));
       try {
         const items = same.map((g) => ({ member: ref(g.job), completion: g.completion }));
-        const { done, changes } = await this.driver.run(() => programs.completeMembers(this.driver.sql, items, workerId));
+        const { done, changes } = await this.driver.run(() => programs.completeMembers(this.driver.sql, items, workerId, this.driver.endsMembersInOneStatement));
         for (const change of changes) this.publish(change, false);
         const ended = new Set(done);
         const at = new Date();

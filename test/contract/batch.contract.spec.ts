@@ -66,7 +66,7 @@ describe.each(storeFixtures)('workflow transactions on $name', (fixture) => {
     const changes = await Promise.all(
       claimed.map((job, i) => {
         const s = i % 2 ? b : a;
-        return s.store.batches.run(() => programs.completeMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, completionOf(job), 'w'));
+        return s.store.batches.run(() => programs.completeMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, completionOf(job), 'w', s.store.batches.endsMembersInOneStatement));
       }),
     );
     expect(changes.every((c) => c !== null)).toBe(true);
@@ -75,7 +75,7 @@ describe.each(storeFixtures)('workflow transactions on $name', (fixture) => {
     expect(await batchRow(batch.batchId)).toMatchObject({ status: 'completed', total: n, completed: n, failed: 0, stopped: 0 });
     expect(await callbackRows(batch.batchId)).toHaveLength(2); // then + finally, once each
     // A run ended twice is not counted twice.
-    const again = await a.store.batches.run(() => programs.completeMember(a.store.batches.sql, { jobId: claimed[0].jobId, batchId: batch.batchId, key: null }, completionOf(claimed[0]), 'w'));
+    const again = await a.store.batches.run(() => programs.completeMember(a.store.batches.sql, { jobId: claimed[0].jobId, batchId: batch.batchId, key: null }, completionOf(claimed[0]), 'w', a.store.batches.endsMembersInOneStatement));
     expect(again).toBeNull();
     expect(Number((await batchRow(batch.batchId)).completed)).toBe(n);
   });
@@ -93,7 +93,12 @@ describe.each(storeFixtures)('workflow transactions on $name', (fixture) => {
     const of = new Map(batches.flatMap(({ batch, rows }, i) => rows.map((r, k) => [r.jobId, { batchId: batch.batchId, key: i % 2 ? null : k < 7 ? `k${k}` : 'join' }])));
     const completeGroup = (s: StoreUnderTest, jobs: Awaited<ReturnType<typeof claimAll>>) =>
       s.store.batches.run(() =>
-        programs.completeMembers(s.store.batches.sql, jobs.map((job) => ({ member: { jobId: job.jobId, ...of.get(job.jobId)! }, completion: completionOf(job) })), 'w'),
+        programs.completeMembers(
+          s.store.batches.sql,
+          jobs.map((job) => ({ member: { jobId: job.jobId, ...of.get(job.jobId)! }, completion: completionOf(job) })),
+          'w',
+          s.store.batches.endsMembersInOneStatement,
+        ),
       );
     const ended: Array<{ done: string[]; changes: programs.BatchChange[] }> = [];
     for (;;) {
@@ -125,12 +130,40 @@ describe.each(storeFixtures)('workflow transactions on $name', (fixture) => {
     await Promise.all(
       claimed.map((job, i) => {
         const s = i % 2 ? b : a;
-        return s.store.batches.run(() => programs.completeMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, completionOf(job), 'w'));
+        return s.store.batches.run(() => programs.completeMember(s.store.batches.sql, { jobId: job.jobId, batchId: batch.batchId, key: null }, completionOf(job), 'w', s.store.batches.endsMembersInOneStatement));
       }),
     );
     const [row] = await a.dataSource.query(`SELECT status FROM managed_jobs WHERE job_id = '${join}'`);
     expect(row.status).toBe('pending');
     expect(await claimAll(1)).toEqual([expect.objectContaining({ jobId: join, batchId: batch.batchId, batchKey: 'join' })]);
+  });
+
+  // A member's completion that waited for the batch lock while ctx.batch.add() held it must see the
+  // dependent added meanwhile (PostgreSQL's one-statement completion reads with a snapshot older than
+  // the lock it waited for). SQLite runs one write transaction at a time: nothing to interleave.
+  (fixture.name === 'sqlite' ? it.skip : it)('a completion that waited for ctx.batch.add() frees the dependent it added on the completing member', async () => {
+    const { batch } = await createBatch([
+      { job: 'contract', payload: {}, key: 'root' },
+      { job: 'contract', payload: {}, key: 'other' },
+    ]);
+    const root = (await claimAll(2)).find((j) => j.batchKey === 'root')!;
+    const late = [newJob()];
+    const adds: BatchItem[] = [{ job: 'contract', payload: {}, key: 'late', dependsOn: ['root'] }];
+    const pause = fixture.name === 'postgres' ? 'SELECT pg_sleep(0.6)' : 'SELECT SLEEP(0.6)';
+    function* addingThenHolding() {
+      const after = yield* programs.addMembers(a.store.batches.sql, batch.batchId, (existing) => planMembers(adds, late, existing), ['root']);
+      yield { op: 'all' as const, q: { text: pause, values: [] } }; // the batch stays locked, the new member uncommitted
+      return after;
+    }
+    const adding = a.store.batches.run(addingThenHolding);
+    await new Promise((r) => setTimeout(r, 250));
+    const completing = b.store.batches.run(() =>
+      programs.completeMember(b.store.batches.sql, { jobId: root.jobId, batchId: batch.batchId, key: 'root' }, completionOf(root), 'w', b.store.batches.endsMembersInOneStatement),
+    );
+    const [, change] = await Promise.all([adding, completing]);
+    expect(change!.queued).toBe(true);
+    const [row] = await a.dataSource.query(`SELECT status FROM managed_jobs WHERE job_id = '${late[0].jobId}'`);
+    expect(row.status).toBe('pending');
   });
 
   it('concurrent final failures under failFast: one ends the batch, catch and finally once, the rest counted', async () => {

@@ -92,7 +92,8 @@ export class PostgresConnection {
     return manager.query(q.text, q.values);
   }
 
-  private statementName(text: string): string | undefined {
+  /** The name `text` is prepared under on every connection (undefined: sent unnamed). */
+  statementName(text: string): string | undefined {
     if (!this.prepare) return undefined;
     let name = this.statementNames.get(text);
     if (name === undefined) {

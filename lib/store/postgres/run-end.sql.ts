@@ -18,15 +18,19 @@ const JOB_COLUMNS = [
   'retry_until', 'stoppable', 'trace_context', 'batch_id', 'batch_key', 'callback_batch_id',
 ];
 
-/** Completions are batched: many finished runs, one statement (job rows and their ledger rows). */
-function completeCtes(first: number): string {
+/**
+ * Completions are batched: many finished runs, one statement (job rows and their ledger rows).
+ * `andWhere`: a further condition on the job rows' update (members' ends use it to lock their
+ * batches first).
+ */
+export function completeCtes(first: number, andWhere = ''): string {
   const p = (i: number) => `$${first + i}`;
   return `done AS (
       UPDATE managed_jobs j SET status = 'completed', result = r.result, progress_percentage = r.progress,
         progress_message = r.message, failed_reason = NULL, lease_owner = NULL, lease_expires_at = NULL,
         finished_at = ${NOW}, updated_at = ${NOW}
       FROM unnest(${p(0)}::uuid[], ${p(1)}::int[], ${p(2)}::jsonb[], ${p(3)}::int[], ${p(4)}::text[]) AS r(job_id, fence, result, progress, message)
-      WHERE j.job_id = r.job_id AND j.fence = r.fence AND j.status = 'running'
+      WHERE j.job_id = r.job_id AND j.fence = r.fence AND j.status = 'running'${andWhere}
       RETURNING j.job_id, j.fence, j.attempts, j.started_at, j.finished_at
     ), ledger AS (
       INSERT INTO managed_job_attempts (job_id, fence, attempt, worker_id, started_at, finished_at, outcome)
