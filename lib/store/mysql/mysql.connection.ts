@@ -85,11 +85,29 @@ export class MysqlConnection {
   }
 
   async query(q: Sql): Promise<any[]> {
-    return this.send(this.pool, q);
+    return this.autocommit(q);
   }
 
   async run(q: Sql): Promise<number> {
-    return (await this.send(this.pool, q)).affectedRows;
+    return (await this.autocommit(q)).affectedRows;
+  }
+
+  /**
+   * One statement in its own transaction. InnoDB can pick a single statement as a deadlock's victim
+   * (two multi-row UPDATEs locking rows in different orders: a completion and a lease renewal, say);
+   * the statement is then rolled back whole, so it runs again, as a transaction does. Seen on CI: a
+   * job's completion failed with "Deadlock found when trying to get lock" and the run was recorded as
+   * failed with that reason.
+   */
+  private async autocommit(q: Sql): Promise<any> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send(this.pool, q);
+      } catch (error) {
+        if (!RETRYABLE.has((error as { errno?: number }).errno ?? 0) || attempt >= MAX_TRANSACTION_TRIES) throw error;
+        await sleep(Math.min(50, 2 * attempt) * (0.5 + Math.random()));
+      }
+    }
   }
 
   /** Through a caller's EntityManager (its transaction). */
