@@ -100,12 +100,17 @@ export class MysqlConnection {
    * failed with that reason.
    */
   private async autocommit(q: Sql): Promise<any> {
-    for (let attempt = 1; ; attempt++) {
+    return this.retrying(() => this.send(this.pool, q));
+  }
+
+  /** `attempt` again while it fails on a deadlock or a lock wait timeout (rolled back), with jitter. */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
       try {
-        return await this.send(this.pool, q);
+        return await attempt();
       } catch (error) {
-        if (!RETRYABLE.has((error as { errno?: number }).errno ?? 0) || attempt >= MAX_TRANSACTION_TRIES) throw error;
-        await sleep(Math.min(50, 2 * attempt) * (0.5 + Math.random()));
+        if (!RETRYABLE.has((error as { errno?: number }).errno ?? 0) || tries >= MAX_TRANSACTION_TRIES) throw error;
+        await sleep(Math.min(50, 2 * tries) * (0.5 + Math.random()));
       }
     }
   }
@@ -121,7 +126,7 @@ export class MysqlConnection {
    * or lock wait timeout rolls back and runs `fn` again, with jitter.
    */
   async transaction<T>(fn: (tx: MysqlTransaction) => Promise<T>, readCommitted = false): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    return this.retrying(async () => {
       const conn = await this.pool.getConnection();
       const tx: MysqlTransaction = {
         query: (q) => this.send(conn, q),
@@ -136,13 +141,12 @@ export class MysqlConnection {
         return value;
       } catch (error) {
         await conn.query({ sql: 'ROLLBACK' }).catch(() => (broken = true));
-        if (!RETRYABLE.has((error as { errno?: number }).errno ?? 0) || attempt >= MAX_TRANSACTION_TRIES) throw error;
-        await sleep(Math.min(50, 2 * attempt) * (0.5 + Math.random()));
+        throw error;
       } finally {
         if (broken && conn.destroy) conn.destroy();
         else conn.release();
       }
-    }
+    });
   }
 
   /** A dedicated pooled connection for `fn` (session state such as named locks). */

@@ -40,7 +40,7 @@ export class PostgresBatchStore implements BatchDriver {
     try {
       await client.query('BEGIN');
       const program = make();
-    let step = program.next();
+      let step = program.next();
       while (!step.done) step = program.next(await this.exec(q, step.value));
       await client.query('COMMIT');
       return step.value;
